@@ -1,0 +1,1 @@
+"""Jinja extensions of the template (loaded by copier-template-extensions)."""

@@ -1,0 +1,1 @@
+"""HTTP serving: the app factory, its state and its routes."""
