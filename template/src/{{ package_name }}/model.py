@@ -179,6 +179,11 @@ def load_model(settings: Settings) -> _TorchBase:
     is_local = settings.model_dir is not None or settings.model_id.startswith(("/", ".", "~"))
     revision = None if is_local else settings.model_revision
     source = settings.model_source
+    if settings.model_dir is not None and not (settings.model_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"model directory {settings.model_dir} has no config.json: copy or mount the "
+            "weights there (save_pretrained layout), or unset MODEL_DIR to use the Hub"
+        )
     log.info("loading %s (%s) at revision %s on %s", source, settings.task, revision, device)
 
     tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
