@@ -1,0 +1,94 @@
+"""Fixtures shared by the template tests.
+
+``template_snapshot`` copies the working tree (tracked and untracked-but-not-ignored
+files) into a temporary git repository and commits it, so tests render what is on disk
+(not only what is committed) and update tests can tag versions of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "template-tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "template-tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def tracked_files(root: Path) -> list[str]:
+    out = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return [name for name in out.split("\0") if name and (root / name).is_file()]
+
+
+def snapshot_template(dst: Path) -> Path:
+    """Copy the template's working tree into ``dst`` as a fresh one-commit git repo."""
+    for name in tracked_files(ROOT):
+        target = dst / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    git(dst, "init", "-q", "-b", "main")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "snapshot")
+    return dst
+
+
+@pytest.fixture(scope="session")
+def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return snapshot_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def render(
+    template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[dict[str, Any]], Path]:
+    """Render answers on top of the defaults (cached per answer set); return the project dir."""
+    import copier
+
+    cache: dict[str, Path] = {}
+
+    def _render(answers: dict[str, Any]) -> Path:
+        key = repr(sorted(answers.items()))
+        if key not in cache:
+            dst = tmp_path_factory.mktemp("render")
+            copier.run_copy(
+                str(template_snapshot),
+                str(dst),
+                data=answers,
+                defaults=True,
+                unsafe=True,
+                vcs_ref="HEAD",
+                quiet=True,
+            )
+            cache[key] = dst
+        return cache[key]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def copier_questions() -> dict[str, Any]:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
