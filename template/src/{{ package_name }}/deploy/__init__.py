@@ -1,0 +1,1 @@
+"""Deploy targets: one module per target; pure builders plus functions that apply them."""
