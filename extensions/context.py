@@ -99,6 +99,54 @@ class CatalogGlobals(Extension):
         environment.filters["slugify"] = slugify
 
 
+#: How long a new pod may take to become ready, by weights strategy: the startup probe's
+#: budget. Baked weights load from the image (CUDA init, load, warm-up); mounted ones are read
+#: over a network volume; downloaded ones come from the Hub first (gigabytes at start).
+PROBE_STARTUP_SECONDS = {"bake": 180, "volume": 300, "download": 900}
+#: Seconds the server drains in-flight work after SIGTERM (Settings.drain_timeout_s).
+DRAIN_TIMEOUT_S = 25
+#: preStop sleep: endpoints stop routing to a terminating pod before it stops accepting work.
+PRESTOP_SECONDS = 5
+#: Slack between the end of the drain and the SIGKILL at terminationGracePeriodSeconds.
+SHUTDOWN_MARGIN_SECONDS = 5
+
+
+def pod_resources(is_gpu: bool, gpus: int) -> dict[str, str]:
+    """Host CPU and memory per replica: a small pod on CPU, a share that grows per GPU.
+
+    Memory request == limit (no overcommit: an OOM kill mid-batch drops requests); the CPU
+    limit is twice the request so tokenization bursts are not throttled.
+    """
+    cpus = 4 * gpus if is_gpu else 2
+    memory_gi = 16 * gpus if is_gpu else 4
+    return {
+        "cpu_request": str(cpus),
+        "cpu_limit": str(cpus * 2),
+        "memory": f"{memory_gi}Gi",
+        "memory_gi": str(memory_gi),
+    }
+
+
+def kueue_quota(is_gpu: bool, gpus: int, answers: dict[str, Any]) -> dict[str, str]:
+    """Nominal quota of the project's Kueue ClusterQueue.
+
+    GPUs come from the ``kueue_gpu_quota`` answer; CPU and memory are sized so that every
+    replica (and batch Job) the GPU quota admits also fits: slots x one pod's requests.
+    On CPU the slots are ``max_replicas`` serving pods plus one batch Job.
+    """
+    if is_gpu:
+        gpu_quota = int(answers.get("kueue_gpu_quota") or gpus)
+        slots = max(gpu_quota // gpus, 1)
+    else:
+        gpu_quota, slots = 0, int(answers.get("max_replicas") or 1) + 1
+    pod = pod_resources(is_gpu, gpus)
+    return {
+        "gpu": str(gpu_quota),
+        "cpu": str(slots * int(pod["cpu_request"])),
+        "memory": f"{slots * int(pod['memory_gi'])}Gi",
+    }
+
+
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
     """Facts computed from the answers; pure so tests can call it directly."""
     acc = catalog.ACCELERATORS[answers["accelerator"]]
@@ -107,7 +155,15 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
     package = answers["package_name"]
     slug = slugify(answers["project_name"])
     registry = (answers.get("image_registry") or "").rstrip("/")
+    weights = answers.get("weights_strategy") or "bake"
     return {
+        # Kubernetes probe and shutdown timings (k8s/base/deployment.yaml, Settings).
+        "probe_startup_seconds": PROBE_STARTUP_SECONDS[weights],
+        "drain_timeout_s": DRAIN_TIMEOUT_S,
+        "prestop_seconds": PRESTOP_SECONDS,
+        "termination_grace_seconds": PRESTOP_SECONDS + DRAIN_TIMEOUT_S + SHUTDOWN_MARGIN_SECONDS,
+        "pod_resources": pod_resources(acc.is_gpu, count),
+        "kueue_quota": kueue_quota(acc.is_gpu, count, answers),
         "hw": {
             "key": acc.key,
             "display_name": acc.display_name,
