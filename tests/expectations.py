@@ -37,8 +37,14 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
 def _kubernetes(answers: dict[str, Any], pkg: str, present: set[str], absent: set[str]) -> None:
     """k8s/ (base, overlays, Kueue) and the deploy code exist only with the kubernetes target."""
     base = [
-        "kustomization.yaml", "namespace.yaml", "serviceaccount.yaml", "configmap.yaml",
-        "service.yaml", "networkpolicy.yaml", "poddisruptionbudget.yaml", "deployment.yaml",
+        "kustomization.yaml",
+        "namespace.yaml",
+        "serviceaccount.yaml",
+        "configmap.yaml",
+        "service.yaml",
+        "networkpolicy.yaml",
+        "poddisruptionbudget.yaml",
+        "deployment.yaml",
         "hpa.yaml",
     ]
     files = {f"k8s/base/{name}" for name in base} | {

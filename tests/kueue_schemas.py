@@ -57,8 +57,14 @@ TOLERATION = {
     "additionalProperties": False,
     # "operator must be Exists when 'key' is empty"; "a value must be empty when Exists"
     "allOf": [
-        {"if": {"not": {"required": ["key"]}}, "then": {"properties": {"operator": {"const": "Exists"}}, "required": ["operator"]}},
-        {"if": {"properties": {"operator": {"const": "Exists"}}, "required": ["operator"]}, "then": {"not": {"required": ["value"]}}},
+        {
+            "if": {"not": {"required": ["key"]}},
+            "then": {"properties": {"operator": {"const": "Exists"}}, "required": ["operator"]},
+        },
+        {
+            "if": {"properties": {"operator": {"const": "Exists"}}, "required": ["operator"]},
+            "then": {"not": {"required": ["value"]}},
+        },
     ],
 }
 

