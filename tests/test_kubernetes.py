@@ -416,3 +416,33 @@ def test_derive_probe_budget_follows_the_weights_strategy() -> None:
     }
     assert budgets["bake"] < budgets["volume"] < budgets["download"]
     assert all(b % 5 == 0 for b in budgets.values())  # whole startupProbe periods
+
+
+@pytest.mark.parametrize("version", [OLDEST_KUBERNETES, NEWEST_KUBERNETES])
+def test_default_project_dry_run_prints_valid_manifests(
+    version: str, render: Any, tmp_path: Path
+) -> None:
+    """Acceptance: `<pkg> deploy kubernetes --dry-run` of the default project validates."""
+    project = render(CASES["default"])
+    package = _answers(project)["package_name"]
+    done = subprocess.run(
+        [sys.executable, "-m", f"{package}.cli", "deploy", "kubernetes", "--dry-run"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(done.stdout) if doc]
+    assert kinds[0] == "Namespace" and "Deployment" in kinds
+    printed = tmp_path / "dry-run.yaml"
+    printed.write_text(done.stdout, encoding="utf-8")
+    validated = subprocess.run(
+        [_tool("kubernetes-validate"), "--strict", "-k", version, str(printed)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert validated.returncode == 0 and "ERROR" not in validated.stdout, validated.stdout
+    assert validated.stdout.count(" passed for resource ") == len(kinds), validated.stdout
