@@ -21,9 +21,9 @@ Sources (checked 2026-11, see docs/decisions/0002-hardware-catalog.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,9 @@ def package_problem(name: str) -> str:
             "underscores, starting with a letter (e.g. minilm_service)."
         )
     if keyword.iskeyword(name) or name in sys.stdlib_module_names:
-        return f"{name!r} would shadow Python's own '{name}'; pick another name (e.g. {name}_service)."
+        return (
+            f"{name!r} would shadow Python's own '{name}'; pick another name (e.g. {name}_service)."
+        )
     return ""
 
 

@@ -61,8 +61,19 @@ def main() -> None:
     project = workdir / "minilm-embeddings"
     step(f"copier copy --trust --defaults . {project}")
     subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-         "--vcs-ref", "HEAD", str(ROOT), str(project)],
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            str(ROOT),
+            str(project),
+        ],
         check=True,
     )
     step("pip install -e the generated project")
@@ -83,7 +94,11 @@ def main() -> None:
     try:
         ready = wait_ready(server)
         step(f"ready: {ready}")
-        sentences = ["The food at this restaurant was delicious.", "A tasty meal.", "Stock markets fell."]
+        sentences = [
+            "The food at this restaurant was delicious.",
+            "A tasty meal.",
+            "Stock markets fell.",
+        ]
         status, body = http("POST", "/v1/predict", {"inputs": sentences})
         if status != 200:
             sys.exit(f"predict failed: {status} {body}")
@@ -94,7 +109,9 @@ def main() -> None:
         print("  first 8 values:", ", ".join(f"{x:+.4f}" for x in first[:8]))
 
         def cos(a: list[float], b: list[float]) -> float:
-            return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+            return sum(x * y for x, y in zip(a, b, strict=False)) / math.sqrt(
+                sum(x * x for x in a) * sum(y * y for y in b)
+            )
 
         print(f"  cos(restaurant food, tasty meal)   = {cos(vectors[0], vectors[1]):.3f}")
         print(f"  cos(restaurant food, stock markets) = {cos(vectors[0], vectors[2]):.3f}\n")

@@ -26,7 +26,11 @@ CASES: dict[str, dict[str, Any]] = {
         "max_seq_length": 256,
     },
     "t4-sagemaker": {"accelerator": "nvidia-t4", "deploy_targets": ["sagemaker"]},
-    "l4-vertex": {"accelerator": "nvidia-l4", "deploy_targets": ["vertex"], "gcp_project": "acme-ml-prod"},
+    "l4-vertex": {
+        "accelerator": "nvidia-l4",
+        "deploy_targets": ["vertex"],
+        "gcp_project": "acme-ml-prod",
+    },
     "a10g-modal": {"accelerator": "nvidia-a10g", "deploy_targets": ["modal"]},
     "a100-80gb-x2-vertex": {
         "accelerator": "nvidia-a100-80gb",

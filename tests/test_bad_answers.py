@@ -16,7 +16,10 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
         {"package_name": "my-service"},
         r"not a valid Python package name: use lower-case letters",
     ),
-    "package name shadowing the stdlib": ({"package_name": "json"}, r"would shadow Python's own 'json'"),
+    "package name shadowing the stdlib": (
+        {"package_name": "json"},
+        r"would shadow Python's own 'json'",
+    ),
     "model id that is neither hub id nor path": (
         {"model_id": "just-a-name"},
         r"neither a Hugging Face Hub id nor a local path",
@@ -28,16 +31,26 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
         r"Vertex AI does not offer NVIDIA A10G.*Choose accelerator nvidia-l4",
     ),
     "H100 x1 on SageMaker": (
-        {"accelerator": "nvidia-h100-80gb", "accelerator_count": 1, "deploy_targets": ["sagemaker"]},
+        {
+            "accelerator": "nvidia-h100-80gb",
+            "accelerator_count": 1,
+            "deploy_targets": ["sagemaker"],
+        },
         r"SageMaker offers NVIDIA H100 .* only in groups of 8 .* set accelerator_count",
     ),
     "serverless SageMaker with a GPU": (
         {"accelerator": "nvidia-t4", "deploy_targets": ["sagemaker"], "sagemaker_serverless": True},
         r"Serverless Inference has no GPUs",
     ),
-    "too many GPUs": ({"accelerator": "nvidia-l4", "accelerator_count": 16}, r"between 1 and 8 GPUs"),
+    "too many GPUs": (
+        {"accelerator": "nvidia-l4", "accelerator_count": 16},
+        r"between 1 and 8 GPUs",
+    ),
     "zero GPUs": ({"accelerator": "nvidia-l4", "accelerator_count": 0}, r"between 1 and 8 GPUs"),
-    "max below min replicas": ({"min_replicas": 4, "max_replicas": 2}, r"must be at least min_replicas"),
+    "max below min replicas": (
+        {"min_replicas": 4, "max_replicas": 2},
+        r"must be at least min_replicas",
+    ),
     "privileged port": ({"port": 80}, r"non-root user, which cannot bind 80"),
     "onnxruntime for generation": (
         {"task": "text-generation", "runtime": "onnxruntime", "model_revision": "a" * 40},
@@ -52,7 +65,10 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
         {"deploy_targets": ["vertex"], "gcp_project": "My_Project"},
         r"is not a GCP project id",
     ),
-    "bad AWS region": ({"deploy_targets": ["sagemaker"], "aws_region": "europe"}, r"not an AWS region"),
+    "bad AWS region": (
+        {"deploy_targets": ["sagemaker"], "aws_region": "europe"},
+        r"not an AWS region",
+    ),
     "Kueue quota below one replica": (
         {"accelerator": "nvidia-l4", "accelerator_count": 4, "kueue": True, "kueue_gpu_quota": 2},
         r"must hold at least one replica's 4 GPUs",
@@ -66,7 +82,9 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", BAD_ANSWERS)
-def test_bad_answer_is_refused_with_its_message(case: str, copie: Any, template_snapshot: Path) -> None:
+def test_bad_answer_is_refused_with_its_message(
+    case: str, copie: Any, template_snapshot: Path
+) -> None:
     answers, message = BAD_ANSWERS[case]
     result = copie.copy(extra_answers=answers, template_dir=template_snapshot)
     assert result.exit_code != 0, f"{case}: the bad answer was accepted"

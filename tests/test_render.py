@@ -84,4 +84,3 @@ def test_hardware_module_matches_the_catalog(case: str, render: Any) -> None:
     assert f'torch_index="{hw["torch_index"]}"' in text
     assert f'sagemaker_instance_type="{hw["sagemaker_instance"]}"' in text
     assert f"gpu_count={hw['gpu_count']}" in text
-
