@@ -59,6 +59,7 @@ def _kubernetes(answers: dict[str, Any], pkg: str, present: set[str], absent: se
         f"{pkg}/commands/kubernetes.py",
         "tests/test_kubernetes_deploy.py",
         "tests/k8s_emulator.py",
+        "docs/kubernetes.md",
     }
     kueue = {
         "k8s/base/kueue/resourceflavor.yaml",
