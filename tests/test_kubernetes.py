@@ -351,11 +351,29 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
             assert not [o for o in objects if o["apiVersion"].startswith("kueue")]
 
     for dockerfile in sorted((project / "docker").glob("Dockerfile*")):
-        text = dockerfile.read_text(encoding="utf-8")
-        assert f"EXPOSE {port}" in text, dockerfile.name
-        user = re.search(r"^USER (\d+)", text, re.M)
-        if user:
-            assert int(user.group(1)) == pod["securityContext"]["runAsUser"], dockerfile.name
+        _check_dockerfile(dockerfile, pod, config, port, package, prefix)
+
+
+def _check_dockerfile(
+    dockerfile: Path,
+    pod: dict[str, Any],
+    config: dict[str, str],
+    port: int,
+    package: str,
+    prefix: str,
+) -> None:
+    """The image and the pod agree: port, user, entrypoint (the pod passes only args)."""
+    text = dockerfile.read_text(encoding="utf-8")
+    assert f"EXPOSE {port}" in text, dockerfile.name
+    user = re.search(r"^USER (\d+)", text, re.M)
+    if user:
+        assert int(user.group(1)) == pod["securityContext"]["runAsUser"], dockerfile.name
+    entrypoint = re.search(r"^ENTRYPOINT (.+)$", text, re.M)
+    assert entrypoint and package in entrypoint.group(1), f"{dockerfile.name}: no CLI entrypoint"
+    assert "command" not in pod["containers"][0]
+    model_dir = re.search(rf"{prefix}MODEL_DIR=(\S+)", text)
+    if model_dir and f"{prefix}MODEL_DIR" in config:
+        assert config[f"{prefix}MODEL_DIR"] == model_dir.group(1), dockerfile.name
 
 
 def _check_kueue(
