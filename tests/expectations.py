@@ -31,6 +31,38 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
     }
     absent: set[str] = set()
     _kubernetes(answers, pkg, present, absent)
+
+    # cloud deploy targets (SageMaker, Vertex AI, Modal): code, CLI commands and their tests
+    targets = set(answers.get("deploy_targets") or [])
+    cloud_files = {
+        "sagemaker": [
+            f"{pkg}/deploy/aws.py",
+            f"{pkg}/deploy/sagemaker.py",
+            f"{pkg}/deploy/sagemaker_plan.py",
+            f"{pkg}/deploy/sagemaker_artifacts.py",
+            f"{pkg}/commands/sagemaker.py",
+            "tests/moto_sagemaker.py",
+            "tests/test_deploy_sagemaker.py",
+        ],
+        "vertex": [
+            f"{pkg}/deploy/gcp.py",
+            f"{pkg}/deploy/vertex.py",
+            f"{pkg}/deploy/vertex_plan.py",
+            f"{pkg}/commands/vertex.py",
+            "tests/vertex_standin.py",
+            "tests/test_deploy_vertex.py",
+        ],
+        "modal": [
+            f"{pkg}/deploy/modal_app.py",
+            f"{pkg}/deploy/modal_check.py",
+            f"{pkg}/commands/modal.py",
+            "tests/test_deploy_modal.py",
+        ],
+    }
+    for target, files in cloud_files.items():
+        (present if target in targets else absent).update(files)
+    shared = {f"{pkg}/deploy/cloud.py", f"{pkg}/deploy/cloud_targets.py"}
+    (present if targets & set(cloud_files) else absent).update(shared)
     return present, absent
 
 
