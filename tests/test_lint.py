@@ -14,6 +14,7 @@ transformers are large), so all renders share one cache directory per test sessi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,3 +110,57 @@ def test_render_passes_the_generated_make_lint(
 
 def test_mypy_cases_are_matrix_cases() -> None:
     assert set(MYPY_CASES) <= set(CASES)
+
+
+def test_pre_commit_hooks_pass_on_a_fresh_render(
+    render: Any, tmp_path: Path, tool_env: dict[str, str]
+) -> None:
+    """The generated .pre-commit-config.yaml runs offline (local hooks) and passes as rendered.
+
+    A hook that rewrites a file (trailing whitespace, end of file, ruff) fails pre-commit, so
+    this also proves the render needs no fixing. Needs pre-commit-hooks (requirements/dev.in).
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**tool_env, "PATH": f"{bin_dir}{os.pathsep}{tool_env['PATH']}"}
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    assert shutil.which("check-yaml", path=env["PATH"]), (
+        "pre-commit-hooks is not installed: run scripts/setup.sh (requirements/dev.in lists it)"
+    )
+    project = _committed_copy(render(CASES["all-targets-l4"]), tmp_path / "project")
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    for hook in ("check yaml", "ruff check", "ruff format", "mypy (strict)"):
+        assert re.search(rf"^{re.escape(hook)}\.+Passed$", done.stdout, re.M), done.stdout
+
+
+def test_pre_commit_refuses_a_copier_conflict_marker(
+    render: Any, tmp_path: Path, tool_env: dict[str, str]
+) -> None:
+    """A file left with copier's inline conflict markers cannot be committed."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**tool_env, "PATH": f"{bin_dir}{os.pathsep}{tool_env['PATH']}"}
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    project = _committed_copy(render(CASES["default"]), tmp_path / "project")
+    readme = project / "README.md"
+    readme.write_text(
+        readme.read_text(encoding="utf-8")
+        + "<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "check-merge-conflict", "--files", "README.md"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "Merge conflict string" in done.stdout, done.stdout
