@@ -30,4 +30,11 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         "tests/test_model.py",
     }
     absent: set[str] = set()
+    # lifecycle (issue 8): pre-commit, the project's own CI and the template-update job
+    present |= {
+        ".pre-commit-config.yaml",
+        ".github/workflows/ci.yml",
+        ".github/workflows/template-update.yml",
+        ".github/scripts/template_update.py",
+    }
     return present, absent
