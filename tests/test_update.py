@@ -194,7 +194,7 @@ def test_answer_change_rerenders_every_artifact_consistently(
         "--trust",
         "--quiet",
         "--vcs-ref",
-        "v0.2.0",
+        ":current:",
         "--data",
         "accelerator=nvidia-l4",
         "--data",
