@@ -133,6 +133,7 @@ def test_update_keeps_user_edits_and_brings_template_changes(
     )
     (project / "src" / PKG / "custom.py").write_text('"""The user\'s own module."""\n')
     manifest_edit = _edit_a_manifest_value(project)
+    (project / "tests" / "test_cli.py").unlink()  # a generated file the user does not want
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "user edits")
 
@@ -143,6 +144,7 @@ def test_update_keeps_user_edits_and_brings_template_changes(
     assert model_py.read_text(encoding="utf-8").endswith(user_function)
     assert "max_inputs_per_request: int = Field(512," in config_py.read_text(encoding="utf-8")
     assert (project / "src" / PKG / "custom.py").is_file()
+    assert not (project / "tests" / "test_cli.py").exists(), "a deleted file stays deleted"
     if manifest_edit is not None:
         manifest, line = manifest_edit
         assert line in manifest.read_text(encoding="utf-8").splitlines()
