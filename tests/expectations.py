@@ -63,6 +63,14 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         (present if target in targets else absent).update(files)
     shared = {f"{pkg}/deploy/cloud.py", f"{pkg}/deploy/cloud_targets.py"}
     (present if targets & set(cloud_files) else absent).update(shared)
+
+    # lifecycle (issue 8): pre-commit, the project's own CI and the template-update job
+    present |= {
+        ".pre-commit-config.yaml",
+        ".github/workflows/ci.yml",
+        ".github/workflows/template-update.yml",
+        ".github/scripts/template_update.py",
+    }
     return present, absent
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WORDS = (
+_VOCABULARY = (
     "the a an and or but of to in on at for with is are was were be been it this that "
     "food meal dinner lunch stocks market shares price fell rose good bad great terrible "
     "i you we they he she love hate like movie film book day night today tomorrow "
     "hello world warm up request second somewhat longer sentence batching test text"
-).split()
+)
+WORDS = _VOCABULARY.split()
 
 
 def _tokenizer(path: Path, causal: bool) -> None:
@@ -50,19 +51,31 @@ def build_tiny_model(task: str, path: Path) -> Path:
     torch.manual_seed(0)
     vocab_size = 5 + len(WORDS)
     path.mkdir(parents=True, exist_ok=True)
+    model: transformers.PreTrainedModel
     if task == "text-generation":
         _tokenizer(path, causal=True)
-        config = transformers.GPT2Config(
-            vocab_size=vocab_size, n_embd=32, n_layer=2, n_head=2, n_positions=512,
-            bos_token_id=4, eos_token_id=4, pad_token_id=0,
+        gpt2 = transformers.GPT2Config(
+            vocab_size=vocab_size,
+            n_embd=32,
+            n_layer=2,
+            n_head=2,
+            n_positions=512,
+            bos_token_id=4,
+            eos_token_id=4,
+            pad_token_id=0,
         )
-        model = transformers.GPT2LMHeadModel(config)
+        model = transformers.GPT2LMHeadModel(gpt2)
     else:
         _tokenizer(path, causal=False)
-        config = transformers.BertConfig(
-            vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-            intermediate_size=64, max_position_embeddings=512,
-            num_labels=2, id2label={0: "negative", 1: "positive"},
+        bert = transformers.BertConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=512,
+            num_labels=2,
+            id2label={0: "negative", 1: "positive"},
             label2id={"negative": 0, "positive": 1},
         )
         cls = (
@@ -70,7 +83,6 @@ def build_tiny_model(task: str, path: Path) -> Path:
             if task == "text-classification"
             else transformers.BertModel
         )
-        model = cls(config)
-    model.eval()
+        model = cls(bert)
     model.save_pretrained(path)
     return path

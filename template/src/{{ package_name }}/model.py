@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .config import Settings
 
@@ -59,6 +59,10 @@ class _TorchBase:
             if tokens > self.max_seq_length:
                 raise InputTooLongError(index, tokens, self.max_seq_length)
 
+    def predict(self, texts: list[str]) -> list[Any]:
+        """One output per input, in order; each task's predictor implements it."""
+        raise NotImplementedError
+
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer(
             texts,
@@ -82,7 +86,7 @@ class EmbeddingPredictor(_TorchBase):
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             normalised = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-        return normalised.cpu().tolist()  # type: ignore[no-any-return]
+        return cast(list[list[float]], normalised.cpu().tolist())
 
 
 class ClassificationPredictor(_TorchBase):

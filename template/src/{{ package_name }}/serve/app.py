@@ -26,7 +26,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load in a thread so /health answers (and /ready says 503) while weights load.
         loader = threading.Thread(
-            target=load_and_warm, args=(settings, app.state.server), name="model-loader", daemon=True
+            target=load_and_warm,
+            args=(settings, app.state.server),
+            name="model-loader",
+            daemon=True,
         )
         loader.start()
         yield

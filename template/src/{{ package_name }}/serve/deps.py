@@ -39,7 +39,9 @@ def require_token(request: Request, settings: SettingsDep) -> None:
             {"WWW-Authenticate": "Bearer"},
         )
     if not secrets.compare_digest(token.encode(), expected.encode()):
-        raise ServiceError(401, "unauthorized", "invalid bearer token", {"WWW-Authenticate": "Bearer"})
+        raise ServiceError(
+            401, "unauthorized", "invalid bearer token", {"WWW-Authenticate": "Bearer"}
+        )
 
 
 def require_ready(state: StateDep) -> ServerState:

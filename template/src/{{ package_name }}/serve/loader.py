@@ -25,6 +25,6 @@ def load_and_warm(settings: Settings, state: ServerState) -> None:
         state.predictor, state.device = predictor, device
         state.set(Health.READY, f"{settings.task} model ready on {device}")
         log.info("ready: %s on %s", settings.model_source, device)
-    except Exception as exc:  # noqa: BLE001 - any load failure must surface through /ready
+    except Exception as exc:  # any load failure must surface through /ready
         log.exception("model failed to load")
         state.set(Health.FAILED, f"model failed to load: {exc}")

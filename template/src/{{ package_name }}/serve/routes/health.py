@@ -20,7 +20,9 @@ async def health() -> HealthResponse:
 @router.get(
     "/ready",
     response_model=HealthResponse,
-    responses={503: {"model": HealthResponse, "description": "loading, warming, draining or failed"}},
+    responses={
+        503: {"model": HealthResponse, "description": "loading, warming, draining or failed"}
+    },
 )
 async def ready(state: StateDep) -> JSONResponse:
     """Readiness: weights loaded, warm-up done and the requested device in use."""

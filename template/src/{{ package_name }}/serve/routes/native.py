@@ -16,7 +16,9 @@ _model_lock = anyio.Lock()
 
 
 @router.post("/v1/predict", response_model=PredictResponse)
-async def predict(body: PredictRequest, state: ReadyState, settings: SettingsDep) -> PredictResponse:
+async def predict(
+    body: PredictRequest, state: ReadyState, settings: SettingsDep
+) -> PredictResponse:
     texts = body.texts
     if len(texts) > settings.max_inputs_per_request:
         raise ServiceError(
