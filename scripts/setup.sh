@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 STAMP="$VENV/.setup-stamp"
-WANT=$(cat requirements/dev.in requirements/constraints.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+# Bump SETUP_VERSION when the install steps below change; requirement changes are seen directly.
+SETUP_VERSION=1
+WANT=$( (echo "$SETUP_VERSION"; cat requirements/dev.in requirements/constraints.txt) | sha256sum | cut -d' ' -f1)
 
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
   echo "==> creating $VENV"
