@@ -26,7 +26,8 @@ def _name(requirement: str) -> str:
 
 
 def requirements(pyproject: Path, onnx: bool) -> list[str]:
-    deps: list[str] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    deps: list[str] = project["dependencies"]
     if not onnx:
         return deps
     return [dep for dep in deps if _name(dep) not in TORCH_STACK] + ONNX_SERVING
