@@ -17,7 +17,9 @@ from pathlib import Path
 #: Distributions only the torch runtime needs; the ONNX image leaves them out.
 TORCH_STACK = {"torch", "transformers", "safetensors", "huggingface-hub"}
 #: What the ONNX image serves with instead (tokenizers is already a server dependency).
-ONNX_SERVING = ["onnxruntime>=1.18", "numpy>=1.26"]
+#: uvicorn without [standard]: httptools keeps the fast HTTP parser; uvloop, watchfiles and
+#: websockets (about 25 MB) stay out of the edge image.
+ONNX_SERVING = ["onnxruntime>=1.18", "numpy>=1.26", "httptools>=0.6"]
 
 
 def _name(requirement: str) -> str:
@@ -30,7 +32,8 @@ def requirements(pyproject: Path, onnx: bool) -> list[str]:
     deps: list[str] = project["dependencies"]
     if not onnx:
         return deps
-    return [dep for dep in deps if _name(dep) not in TORCH_STACK] + ONNX_SERVING
+    kept = [dep for dep in deps if _name(dep) not in TORCH_STACK]
+    return [re.sub(r"^uvicorn\[standard\]", "uvicorn", dep) for dep in kept] + ONNX_SERVING
 
 
 def main(argv: list[str]) -> int:

@@ -49,6 +49,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             Optional[str], typer.Option(help="Build network mode, e.g. host")
         ] = None,
         context: Annotated[Path, typer.Option(help="Project root (build context)")] = Path("."),
+        no_cache: Annotated[bool, typer.Option(help="Rebuild every layer")] = False,
         push: Annotated[bool, typer.Option(help="Push after building")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build log")] = False,
     ) -> None:
@@ -64,6 +65,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             build_args=_parse_build_args(build_arg or []),
             platform=platform,
             network_mode=network,
+            no_cache=no_cache,
         )
         try:
             result = build_image(spec, progress=_echo(quiet))
