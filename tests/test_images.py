@@ -119,7 +119,10 @@ def test_onnx_image_installs_no_torch(render: Any) -> None:
     project = render(CASES["edge-onnxruntime"])
     done = subprocess.run(
         [sys.executable, "docker/requirements.py", "--onnx", "pyproject.toml"],
-        cwd=project, capture_output=True, text=True, check=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     names = {line.split(">")[0].split("=")[0].split("[")[0] for line in done.stdout.split()}
     assert {"onnxruntime", "tokenizers", "fastapi"} <= names
@@ -133,7 +136,9 @@ def test_onnx_image_installs_no_torch(render: Any) -> None:
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_weights_strategy_shapes_the_image(strategy: str, render: Any) -> None:
-    project = render({"accelerator": "nvidia-l4", "deploy_targets": [], "weights_strategy": strategy})
+    project = render(
+        {"accelerator": "nvidia-l4", "deploy_targets": [], "weights_strategy": strategy}
+    )
     prefix = derive(_answers(project))["env_prefix"]
     for name in ("Dockerfile", "Dockerfile.cpu"):
         built = stages(project / "docker" / name)
@@ -142,13 +147,17 @@ def test_weights_strategy_shapes_the_image(strategy: str, render: Any) -> None:
         has_weights_stage = any(s.name == "weights" for s in built)
         assert has_weights_stage == (strategy == "bake"), name
         if strategy == "download":
-            assert f"{prefix}MODEL_DIR" not in env and env["HF_HOME"] in " ".join(final.all("VOLUME"))
+            assert f"{prefix}MODEL_DIR" not in env and env["HF_HOME"] in " ".join(
+                final.all("VOLUME")
+            )
         else:
             assert env[f"{prefix}MODEL_DIR"] == "/opt/model" and env["HF_HUB_OFFLINE"] == "1"
         copies = " | ".join(final.all("COPY"))
         # the weights are their own layer, after the dependencies and before the code
         if strategy == "bake":
-            assert copies.index("--from=deps") < copies.index("--from=weights") < copies.index("src/")
+            assert (
+                copies.index("--from=deps") < copies.index("--from=weights") < copies.index("src/")
+            )
 
 
 def test_startup_seconds_follow_the_weights_strategy() -> None:
@@ -160,7 +169,12 @@ def test_startup_seconds_follow_the_weights_strategy() -> None:
 
 def test_dockerfile_templates_hold_no_catalog_literal() -> None:
     """Every accelerator fact reaches the Dockerfiles through hw.*, never as a literal."""
-    literals = {catalog.TORCH_VERSION, catalog.PYTHON_BASE_IMAGE, catalog.TORCH_INDEX_BASE, "nvidia/cuda"}
+    literals = {
+        catalog.TORCH_VERSION,
+        catalog.PYTHON_BASE_IMAGE,
+        catalog.TORCH_INDEX_BASE,
+        "nvidia/cuda",
+    }
     for release in catalog.CUDA_RELEASES:
         literals |= {release.image_tag, release.torch_index, release.min_driver, release.label}
     for template in (ROOT / "template" / "docker").glob("*Dockerfile*"):
