@@ -131,7 +131,14 @@ def test_onnx_image_installs_no_torch(render: Any) -> None:
     env = final.env()
     prefix = derive(_answers(project))["env_prefix"]
     assert env[f"{prefix}RUNTIME"] == "onnxruntime" and env[f"{prefix}DEVICE"] == "cpu"
-    assert env[f"{prefix}ONNX_PATH"].endswith("/model.onnx")
+    assert final.args()["ONNX_MODEL_FILE"] == "model.onnx"
+    assert env[f"{prefix}ONNX_PATH"] == "/opt/model/${ONNX_MODEL_FILE}"
+    # only the served graph and the JSON files beside it (tokenizer, metadata) are copied
+    (copy,) = [c for c in final.all("COPY") if "ONNX_CONTEXT_DIR" in c]
+    assert copy.split()[:-1] == [
+        "${ONNX_CONTEXT_DIR}/${ONNX_MODEL_FILE}",
+        "${ONNX_CONTEXT_DIR}/*.json",
+    ]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
