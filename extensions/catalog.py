@@ -63,8 +63,16 @@ CUDA_RELEASES: tuple[CudaRelease, ...] = (
 #: on https://download.pytorch.org/whl/cpu.
 TORCH_VERSION = "2.13.0"
 
+#: Where the torch wheels of every ``torch_index`` above live (``<base>/<torch_index>``).
+TORCH_INDEX_BASE = "https://download.pytorch.org/whl"
+
 #: The release new projects build on unless an accelerator needs a newer one.
 PREFERRED_CUDA: tuple[int, int] = (12, 6)
+
+#: Base image of the CPU and ONNX images (and of every image's Python): Debian bookworm's
+#: slim Python 3.11, the interpreter the torch CPU wheels and the test machines use
+#: (hub.docker.com/_/python tags). Fully qualified so podman needs no short-name lookup.
+PYTHON_BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
 
 
 @dataclass(frozen=True)

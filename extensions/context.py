@@ -149,6 +149,13 @@ def kueue_quota(is_gpu: bool, gpus: int, answers: dict[str, Any]) -> dict[str, s
     }
 
 
+def _model_context_dir(model_id: str) -> str:
+    """Build-context directory the image bakes weights from: the local model, else docker/model."""
+    if model_id.startswith("./") and ".." not in model_id:
+        return model_id[2:].rstrip("/")
+    return "docker/model"
+
+
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
     """Facts computed from the answers; pure so tests can call it directly."""
     acc = catalog.ACCELERATORS[answers["accelerator"]]
@@ -177,6 +184,7 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
             "cuda_image": cuda.image_tag if cuda else "",
             "cuda_devel_image": cuda.devel_image_tag if cuda else "",
             "torch_index": cuda.torch_index if cuda else "cpu",
+            "torch_index_url": f"{catalog.TORCH_INDEX_BASE}/{cuda.torch_index if cuda else 'cpu'}",
             "torch_dtype": acc.torch_dtype,
             "min_driver": cuda.min_driver if cuda else "",
             "k8s_gpu_product": acc.k8s_gpu_product or "",
@@ -188,6 +196,9 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
             "modal_gpu": acc.modal_gpu_spec(count) or "",
         },
         "torch_version": catalog.TORCH_VERSION,
+        "python_base_image": catalog.PYTHON_BASE_IMAGE,
+        "torch_cpu_index_url": f"{catalog.TORCH_INDEX_BASE}/cpu",
+        "model_context_dir": _model_context_dir(answers.get("model_id") or ""),
         "project_slug": slug,
         "env_prefix": package.upper() + "_",
         "image_name": f"{registry}/{slug}" if registry else slug,

