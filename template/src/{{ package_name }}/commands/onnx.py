@@ -71,6 +71,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
         from rich.console import Console
 
         from ..export.bundle import write_bundle
+        from ..export.convert import ExportError
         from ..export.onnx import ExportFailed, ExportOptions, check_onnx, export_onnx
 
         settings = get_settings()
@@ -109,8 +110,9 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             console.print(f"[red bold]export refused:[/] {failed}")
             console.print(f"report: {failed.report_path}")
             raise typer.Exit(1) from None
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+        except (ValueError, ExportError) as exc:
+            console.print(f"[red bold]export failed:[/] {exc}")
+            raise typer.Exit(2) from None
         console.print(f"[green bold]export passed[/]: {options.output / 'model.onnx'}")
         console.print(f"int8: {report.int8_scheme or 'not shipped'}; report: "
                       f"{options.output / 'report.md'}")
