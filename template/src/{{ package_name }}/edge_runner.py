@@ -134,8 +134,10 @@ class OnnxTextModel:
             return vectors
         if self.task == "text-classification":
             return self.classify(texts)
-        raise ValueError(f"the onnxruntime runner serves feature-extraction and "
-                         f"text-classification, not {self.task}")
+        raise ValueError(
+            f"the onnxruntime runner serves feature-extraction and "
+            f"text-classification, not {self.task}"
+        )
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

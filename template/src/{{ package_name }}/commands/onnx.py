@@ -12,6 +12,8 @@ import typer
 
 from ..config import get_settings
 
+BUNDLE_TASKS = ("feature-extraction", "text-classification")
+
 
 def _progress_step(console: Any) -> Callable[[str], AbstractContextManager[None]]:
     """One spinner line per step, then a tick with its duration (rich, on stderr)."""
@@ -104,6 +106,10 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             for failure in gate.failures:
                 console.print(f"[red]- {failure}")
             raise typer.Exit(0 if gate.passed else 1)
+        if bundle is not None and settings.task not in BUNDLE_TASKS:
+            raise typer.BadParameter(
+                f"--bundle serves {' and '.join(BUNDLE_TASKS)}, not {settings.task}"
+            )
         try:
             report = export_onnx(options, step=_progress_step(console))
         except ExportFailed as failed:
@@ -114,12 +120,9 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             console.print(f"[red bold]export failed:[/] {exc}")
             raise typer.Exit(2) from None
         console.print(f"[green bold]export passed[/]: {options.output / 'model.onnx'}")
-        console.print(f"int8: {report.int8_scheme or 'not shipped'}; report: "
-                      f"{options.output / 'report.md'}")
+        console.print(
+            f"int8: {report.int8_scheme or 'not shipped'}; report: {options.output / 'report.md'}"
+        )
         if bundle is not None:
-            if settings.task not in ("feature-extraction", "text-classification"):
-                raise typer.BadParameter(
-                    f"--bundle serves feature-extraction and text-classification, not {settings.task}"
-                )
             write_bundle(options.output, bundle, report)
             console.print(f"edge bundle: {bundle} (see {bundle / 'README.md'})")

@@ -29,7 +29,9 @@ class LatencyRow:
         return self.median_ms[baseline] / self.median_ms[name]
 
 
-def median_ms(fn: Callable[[], Any], budget_s: float, min_runs: int = 3, max_runs: int = 200) -> float:
+def median_ms(
+    fn: Callable[[], Any], budget_s: float, min_runs: int = 3, max_runs: int = 200
+) -> float:
     """Median wall time of ``fn`` in milliseconds (one untimed warm-up call first)."""
     fn()
     times: list[float] = []
@@ -62,7 +64,7 @@ def latency_table(
     for batch in batch_sizes:
         inputs = fixed_length_inputs(encode, text, batch, seq_len)
         cells = {
-            name: median_ms(lambda run=run: run(inputs), budget_s)  # type: ignore[misc]
+            name: median_ms(lambda run=run, inputs=inputs: run(inputs), budget_s)  # type: ignore[misc]
             for name, run in runners.items()
         }
         rows.append(LatencyRow(batch, int(next(iter(inputs.values())).shape[1]), cells))

@@ -37,7 +37,7 @@ def _readme(report: ExportReport, files: dict[str, str | None]) -> str:
     return f"""# {report.source}: edge bundle ({report.task})
 
 Files:
-- `{files['fp32']}`: fp32 graph with fused attention, parity-checked against torch
+- `{files["fp32"]}`: fp32 graph with fused attention, parity-checked against torch
 - {int8_line}
 - `tokenizer.json`, `onnx_meta.json`: tokenizer and runtime settings
 - `runner.py`: the runner (onnxruntime + tokenizers + numpy, no torch)

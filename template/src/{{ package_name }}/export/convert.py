@@ -144,7 +144,9 @@ def _with_torch(loaded: Loaded, task: str, out: Path, opset: int | None) -> None
     )  # fmt: skip
 
 
-def export_graph(loaded: Loaded, task: str, out: Path, opset: int | None, exporter: str) -> Converted:
+def export_graph(
+    loaded: Loaded, task: str, out: Path, opset: int | None, exporter: str
+) -> Converted:
     """Write ``out/model.onnx`` (fp32, dynamic batch and sequence axes)."""
     check_opset(opset)
     notes: list[str] = []
@@ -178,7 +180,7 @@ def fuse_attention(converted: Converted, model_type: str, config: Any) -> None:
         optimized = optimize_model(
             str(converted.path), model_type=kind, num_heads=heads, hidden_size=hidden
         )
-    except Exception as exc:  # noqa: BLE001 - an unfusable graph still serves, unfused
+    except Exception as exc:  # an unfusable graph still serves, unfused
         converted.notes.append(f"graph optimisation failed, kept the plain graph: {exc}")
         return
     stats = optimized.get_fused_operator_statistics()

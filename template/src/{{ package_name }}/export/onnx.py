@@ -193,5 +193,7 @@ def check_onnx(opts: ExportOptions, onnx_path: Path) -> parity.GateResult:
     loaded = convert.load(opts.source, opts.revision, opts.task)
     texts = opts.samples or varied_sentences(opts.sample_count)
     runtime = OnnxTextModel(onnx_path)
-    reference = parity.reference_outputs(loaded.reference, loaded.tokenizer, runtime, opts.task, texts)
+    reference = parity.reference_outputs(
+        loaded.reference, loaded.tokenizer, runtime, opts.task, texts
+    )
     return parity.run_gate(onnx_path, reference, opts.task, "fp32")

@@ -82,13 +82,16 @@ def _tokenizer_problems(tokenizer: Any, runtime: OnnxTextModel, texts: list[str]
     ):
         real = [i for i, m in zip(encoding.ids, encoding.attention_mask, strict=True) if m]
         if list(ids) != real:
-            problems.append(f"tokenizer.json encodes sample {index} ({texts[index][:40]!r}) "
-                            "differently from the model's tokenizer")
+            problems.append(
+                f"tokenizer.json encodes sample {index} ({texts[index][:40]!r}) "
+                "differently from the model's tokenizer"
+            )
     return problems[:5]
 
 
-def reference_outputs(model: Any, tokenizer: Any, runtime: OnnxTextModel, task: str,
-                      texts: list[str]) -> Reference:
+def reference_outputs(
+    model: Any, tokenizer: Any, runtime: OnnxTextModel, task: str, texts: list[str]
+) -> Reference:
     """Run torch on the samples, encoded exactly as the runtime encodes them."""
     import torch
 
