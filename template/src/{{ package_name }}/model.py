@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .config import Settings
 
@@ -212,7 +212,7 @@ def load_model(settings: Settings) -> Predictor:
         task=settings.task,
         **kwargs,
     )
-    return predictor
+    return cast(Predictor, predictor)  # every _TorchBase subclass defines predict
 
 
 def active_device(predictor: Any) -> str:
