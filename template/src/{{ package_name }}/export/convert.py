@@ -73,7 +73,7 @@ def load(source: str, revision: str | None, task: str) -> Loaded:
         "text-classification": transformers.AutoModelForSequenceClassification,
         "text-generation": transformers.AutoModelForCausalLM,
     }[task]
-    tokenizer = transformers.AutoTokenizer.from_pretrained(source, revision=revision)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source, revision=revision)  # type: ignore[no-untyped-call,unused-ignore]
     if not tokenizer.is_fast:
         raise ExportError(
             f"{source} has no fast tokenizer (tokenizer.json): the torch-free runtime needs "
