@@ -49,7 +49,8 @@ def prepare(workdir: Path, model_dir: str) -> tuple[Path, Path]:
              "--vcs-ref", "HEAD", "--data", "runtime=onnxruntime", "--data",
              'deploy_targets=["edge"]', str(ROOT), str(project)])  # fmt: skip
     if not (bundle / "runner.py").exists():
-        env = {**os.environ, "PYTHONPATH": str(project / "src"), "HF_HUB_OFFLINE": "1",
+        path = os.pathsep.join(p for p in (str(project / "src"), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1",
                f"{PACKAGE.upper()}_MODEL_DIR": model_dir}  # fmt: skip
         run([sys.executable, "-m", f"{PACKAGE}.cli", "export-onnx", "--output",
              str(workdir / "onnx"), "--bundle", str(bundle), "--batch-sizes", "1,32",

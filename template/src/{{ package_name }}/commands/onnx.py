@@ -120,6 +120,9 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             console.print(f"[red bold]export failed:[/] {exc}")
             raise typer.Exit(2) from None
         console.print(f"[green bold]export passed[/]: {options.output / 'model.onnx'}")
+        for attempt in report.int8_attempts:
+            verdict = "[green]accepted" if attempt.accepted else "[yellow]refused"
+            console.print(f"int8 {attempt.scheme}: {verdict}[/]: {attempt.reason}")
         console.print(
             f"int8: {report.int8_scheme or 'not shipped'}; report: {options.output / 'report.md'}"
         )
