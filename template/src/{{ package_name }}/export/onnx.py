@@ -44,6 +44,7 @@ class ExportOptions:
     batch_sizes: list[int] = field(default_factory=lambda: [1, 8, 32])
     seq_len: int = 128
     bench_budget_s: float = 2.0
+    threads: int | None = None  # torch and onnxruntime threads when timing (None: their default)
 
 
 class ExportFailed(RuntimeError):
@@ -78,7 +79,7 @@ def _set_int8_file(staging: Path, name: str | None) -> None:
 
 def _try_int8(
     opts: ExportOptions, staging: Path, reference: parity.Reference, report: ExportReport,
-    step: Step, fp32_ms: Callable[[], float], int8_ms: Callable[[Path], float],
+    step: Step, timings: Callable[[Path], tuple[float, float]],
 ) -> None:  # fmt: skip
     schemes = quantize.SCHEMES if opts.int8 == "auto" else (opts.int8,)
     for scheme in schemes:
@@ -97,7 +98,7 @@ def _try_int8(
             candidate.unlink()
             continue
         with step(f"int8 {scheme}: speed guard"):
-            verdict = quantize.speed_guard(fp32_ms(), int8_ms(candidate), opts.int8_min_speedup)
+            verdict = quantize.speed_guard(*timings(candidate), opts.int8_min_speedup)
         attempt.speedup_vs_fp32, attempt.reason = round(verdict.speedup, 3), verdict.message
         if not verdict.faster:
             candidate.unlink()
@@ -126,6 +127,10 @@ def export_onnx(opts: ExportOptions, step: Step = _quiet_step) -> ExportReport:
     if opts.int8 not in INT8_CHOICES:
         raise ValueError(f"--int8 must be one of {', '.join(INT8_CHOICES)} (got {opts.int8!r})")
     convert.check_opset(opts.opset)
+    if opts.threads:
+        import torch
+
+        torch.set_num_threads(opts.threads)
     report = ExportReport("failed", opts.source, opts.task, int8_requested=opts.int8)
     report.environment = environment()
     opts.output.mkdir(parents=True, exist_ok=True)
@@ -160,21 +165,24 @@ def export_onnx(opts: ExportOptions, step: Step = _quiet_step) -> ExportReport:
             _publish(staging, rejected)
             raise ExportFailed(report, report.write(rejected))
 
-        def measure(path: Path) -> float:
-            model = OnnxTextModel(path)
-            inputs = bench.fixed_length_inputs(model.encode, BENCH_TEXT, 1, opts.seq_len)
-            return bench.median_ms(lambda: model.forward(inputs), opts.bench_budget_s)
+        def timings(candidate: Path) -> tuple[float, float]:
+            """fp32 and int8 at batch 1 on the sample texts, interleaved call by call."""
+            fast = OnnxTextModel(candidate, threads=opts.threads)
+            base = OnnxTextModel(staging / "model.onnx", threads=opts.threads)
+            singles = [base.encode([text]) for text in texts[:64]]
+            ms = bench.interleaved_ms(
+                {"fp32": base.forward, "int8": fast.forward}, singles, opts.bench_budget_s
+            )
+            return ms["fp32"], ms["int8"]
 
         if opts.int8 != "off":
-            _try_int8(
-                opts, staging, reference, report, step,
-                lambda: measure(staging / "model.onnx"), measure,
-            )  # fmt: skip
+            _try_int8(opts, staging, reference, report, step, timings)
         with step("timing torch, fp32 and int8"):
             runners: dict[str, bench.Runner] = {"torch": bench.torch_runner(loaded.reference)}
-            runners["onnx-fp32"] = OnnxTextModel(staging / "model.onnx").forward
+            runners["onnx-fp32"] = OnnxTextModel(staging / "model.onnx", threads=opts.threads).forward
             if report.int8_scheme:
-                runners["onnx-int8"] = OnnxTextModel(staging / "model.int8.onnx").forward
+                int8_path = staging / "model.int8.onnx"
+                runners["onnx-int8"] = OnnxTextModel(int8_path, threads=opts.threads).forward
             report.latency = bench.latency_table(
                 runners, fp32.encode, BENCH_TEXT, opts.batch_sizes, opts.seq_len,
                 opts.bench_budget_s,
