@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,19 +65,6 @@ def load_runner(bundle: Path) -> Any:
     return module
 
 
-def interleaved(fns: dict[str, Callable[[Any], Any]], inputs: list[Any]) -> dict[str, float]:
-    """Median ms per runtime; each input runs on every runtime before the next input."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for name, fn in fns.items():  # warm-up
-        fn(inputs[0])
-    for item in inputs:
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn(item)
-            times[name].append((time.perf_counter() - start) * 1000)
-    return {name: float(np.median(values)) for name, values in times.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workdir", type=Path, default=None, help="reuse a previous run's files")
@@ -99,6 +85,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="onnx-edge-bench-"))
     project, bundle = prepare(workdir, model_dir, args.threads)
     sys.path.insert(0, str(project / "src"))
+    from minilm_embeddings.export.bench import interleaved_ms
     from minilm_embeddings.export.samples import varied_sentences
 
     runner = load_runner(bundle)
@@ -127,10 +114,10 @@ def main() -> None:
         name: float((vectors[name] * vectors["torch-eager"]).sum(axis=1).min())
         for name in ("onnx-fp32", "onnx-int8")
     }
-    small = interleaved(fns, singles)
+    small = interleaved_ms(fns, singles, budget_s=0, min_rounds=len(singles))
     row = fp32.encode([" ".join(texts[:40])])
     large_input = {k: np.repeat(v[:, :128], 32, axis=0) for k, v in row.items()}
-    large = interleaved(fns, [large_input] * args.rounds_large)
+    large = interleaved_ms(fns, [large_input], budget_s=0, min_rounds=args.rounds_large)
 
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),

@@ -44,7 +44,9 @@ def median_ms(
 
 
 def interleaved_ms(
-    runners: dict[str, Runner], inputs: list[dict[str, np.ndarray]], budget_s: float,
+    runners: dict[str, Runner],
+    inputs: list[dict[str, np.ndarray]],
+    budget_s: float,
     min_rounds: int = 3,
 ) -> dict[str, float]:
     """Median ms per runner; every input runs on each runner in turn (cycling until the budget)."""

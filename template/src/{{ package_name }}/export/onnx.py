@@ -179,7 +179,9 @@ def export_onnx(opts: ExportOptions, step: Step = _quiet_step) -> ExportReport:
             _try_int8(opts, staging, reference, report, step, timings)
         with step("timing torch, fp32 and int8"):
             runners: dict[str, bench.Runner] = {"torch": bench.torch_runner(loaded.reference)}
-            runners["onnx-fp32"] = OnnxTextModel(staging / "model.onnx", threads=opts.threads).forward
+            runners["onnx-fp32"] = OnnxTextModel(
+                staging / "model.onnx", threads=opts.threads
+            ).forward
             if report.int8_scheme:
                 int8_path = staging / "model.int8.onnx"
                 runners["onnx-int8"] = OnnxTextModel(int8_path, threads=opts.threads).forward
