@@ -45,7 +45,7 @@ Files:
 
 ## Install and run (x86_64 and arm64)
 
-Python 3.9+ on Linux x86_64 or aarch64 (Raspberry Pi 4/5 with a 64-bit OS, AWS Graviton,
+Python 3.10+ on Linux x86_64 or aarch64 (Raspberry Pi 4/5 with a 64-bit OS, AWS Graviton,
 Ampere, NVIDIA Jetson CPU), macOS arm64 or Windows: onnxruntime publishes wheels for all
 of them, so the same commands work everywhere:
 
