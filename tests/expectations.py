@@ -87,6 +87,18 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
     onnx = answers["runtime"] == "onnxruntime" or "edge" in answers["deploy_targets"]
     (present if gpu else absent).add("docker/Dockerfile")
     (present if onnx else absent).add("docker/Dockerfile.onnx")
+
+    # ONNX export and the onnxruntime path exist in every project; their tests only where used.
+    present |= {
+        f"{pkg}/edge_runner.py",
+        f"{pkg}/onnx_runtime.py",
+        f"{pkg}/commands/onnx.py",
+        f"{pkg}/export/onnx.py",
+        f"{pkg}/export/bundle.py",
+    }
+    onnx_tests = {"tests/test_onnx_export.py", "tests/test_onnx_server.py", "tests/onnx_helpers.py"}
+    uses_onnx = answers["runtime"] == "onnxruntime" or "edge" in answers["deploy_targets"]
+    (present if uses_onnx else absent).update(onnx_tests)
     return present, absent
 
 

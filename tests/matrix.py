@@ -60,4 +60,4 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 #: cases whose generated project's own test suite runs: the default and one per task.
-GENERATED_SUITES = ["default", "cpu-classification", "cpu-generation"]
+GENERATED_SUITES = ["default", "cpu-classification", "cpu-generation", "edge-onnxruntime"]

@@ -39,6 +39,8 @@ class Predictor(Protocol):
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
+    def check_lengths(self, texts: list[str]) -> None: ...
+
     def predict(self, texts: list[str]) -> list[Any]: ...
 
 
@@ -172,8 +174,12 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def load_model(settings: Settings) -> _TorchBase:
+def load_model(settings: Settings) -> Predictor:
     """Load tokenizer and weights from ``settings.model_source`` at the pinned revision."""
+    if settings.runtime == "onnxruntime":  # torch-free path (onnx_runtime.py)
+        from .onnx_runtime import load_onnx_predictor
+
+        return load_onnx_predictor(settings)
     import torch
     from transformers import AutoTokenizer
 
@@ -210,11 +216,13 @@ def load_model(settings: Settings) -> _TorchBase:
         task=settings.task,
         **kwargs,
     )
-    return predictor
+    return cast(Predictor, predictor)  # every _TorchBase subclass defines predict
 
 
-def active_device(predictor: _TorchBase) -> str:
+def active_device(predictor: Any) -> str:
     """The device the weights really live on (for honest readiness)."""
+    if callable(getattr(predictor, "active_device", None)):  # onnxruntime: its provider
+        return str(predictor.active_device())
     return str(next(predictor.model.parameters()).device.type)
 
 
