@@ -114,7 +114,9 @@ class GenerationPredictor(_TorchBase):
 
     max_new_tokens: int = 64
 
-    def predict(self, texts: list[str], max_new_tokens: int | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, texts: list[str], max_new_tokens: int | None = None, streamer: Any = None
+    ) -> list[dict[str, Any]]:
         import torch
 
         batch = self._encode(texts)
@@ -125,6 +127,7 @@ class GenerationPredictor(_TorchBase):
                 max_new_tokens=max_new_tokens or self.max_new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
+                streamer=streamer,  # batching.py's row streamer, for stream=true requests
             )
         results = []
         for row in output[:, prompt_len:]:
