@@ -20,7 +20,7 @@ from ..batching import (
 )
 from ..config import Settings
 from .deps import require_ready
-from .errors import ServiceError, error_body
+from .errors import ServiceError, error_response
 
 
 def get_engine(request: Request) -> Batcher:
@@ -72,19 +72,18 @@ def install_engine_errors(app: FastAPI) -> None:
     """Map the engine's errors to HTTP: overload 503, deadline 504, bad input 422."""
 
     @app.exception_handler(QueueFullError)
-    async def _full(_: Request, exc: QueueFullError) -> JSONResponse:
-        return JSONResponse(error_body("overloaded", str(exc)), 503, headers={"Retry-After": "1"})
+    async def _full(request: Request, exc: QueueFullError) -> JSONResponse:
+        return error_response(request.url.path, 503, "overloaded", str(exc), {"Retry-After": "1"})
 
     @app.exception_handler(EngineStoppedError)
-    async def _stopped(_: Request, exc: EngineStoppedError) -> JSONResponse:
-        return JSONResponse(
-            error_body("shutting_down", str(exc)), 503, headers={"Retry-After": "5"}
-        )
+    async def _stopped(request: Request, exc: EngineStoppedError) -> JSONResponse:
+        retry = {"Retry-After": "5"}
+        return error_response(request.url.path, 503, "shutting_down", str(exc), retry)
 
     @app.exception_handler(DeadlineExceededError)
-    async def _late(_: Request, exc: DeadlineExceededError) -> JSONResponse:
-        return JSONResponse(error_body("deadline_exceeded", str(exc)), 504)
+    async def _late(request: Request, exc: DeadlineExceededError) -> JSONResponse:
+        return error_response(request.url.path, 504, "deadline_exceeded", str(exc))
 
     @app.exception_handler(InvalidItemError)
-    async def _invalid(_: Request, exc: InvalidItemError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", str(exc)), 422)
+    async def _invalid(request: Request, exc: InvalidItemError) -> JSONResponse:
+        return error_response(request.url.path, 422, "invalid_request", str(exc))
