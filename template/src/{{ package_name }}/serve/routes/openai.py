@@ -25,6 +25,7 @@ from ..openai_schemas import (
     CompletionRequest,
     EmbeddingsRequest,
     EmbeddingsResponse,
+    ModelCard,
     ModelList,
 )
 
@@ -43,6 +44,9 @@ def _check_model(name: str, settings: Settings) -> None:
 def router_for(task: str) -> APIRouter:
     router = APIRouter(tags=["openai"], dependencies=[Authorized])
     router.add_api_route("/v1/models", list_models, methods=["GET"], response_model=ModelList)
+    router.add_api_route(
+        "/v1/models/{model:path}", retrieve_model, methods=["GET"], response_model=ModelCard
+    )
     if task == "feature-extraction":
         router.add_api_route(
             "/v1/embeddings",
@@ -52,7 +56,8 @@ def router_for(task: str) -> APIRouter:
             dependencies=[Ready],
         )
     if task == "text-generation":
-        extra = {
+        extra: dict[str, Any] = {
+            "response_model": None,  # JSON, or server-sent events with stream=true
             "dependencies": [Ready],
             "responses": {200: {"content": {"text/event-stream": {}}}},
         }
@@ -61,14 +66,22 @@ def router_for(task: str) -> APIRouter:
     return router
 
 
-async def list_models(settings: SettingsDep) -> dict[str, Any]:
-    card = {
+def _card(settings: Settings) -> dict[str, Any]:
+    return {
         "id": settings.served_model_name,
         "object": "model",
         "created": STARTED,
         "owned_by": "owner",
     }
-    return {"object": "list", "data": [card]}
+
+
+async def list_models(settings: SettingsDep) -> dict[str, Any]:
+    return {"object": "list", "data": [_card(settings)]}
+
+
+async def retrieve_model(model: str, settings: SettingsDep) -> dict[str, Any]:
+    _check_model(model, settings)
+    return _card(settings)
 
 
 def _embedding_items(value: str | list[str] | list[int] | list[list[int]]) -> list[Item]:
