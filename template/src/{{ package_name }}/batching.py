@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +154,7 @@ class Batcher:
         items: Sequence[Item],
         *,
         timeout_s: float,
-        options: dict[str, Hashable] | None = None,
+        options: Mapping[str, Hashable] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Ticket:
         """Queue ``items`` now (raises :class:`QueueFullError` at once when full)."""
@@ -184,7 +184,7 @@ class Batcher:
         items: Sequence[Item],
         *,
         timeout_s: float,
-        options: dict[str, Hashable] | None = None,
+        options: Mapping[str, Hashable] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Answer:
         """Queue ``items`` and wait for one output per item, in order."""
@@ -271,8 +271,8 @@ class Batcher:
             item.request.tokens[item.index] = tokens
             if limit and tokens > limit and item.request not in failed:
                 failed[item.request] = InputTooLongError(item.index, tokens, limit)
-        for request, exc in failed.items():
-            self._fail({request}, exc)
+        for request, error in failed.items():
+            self._fail({request}, error)
         keep = [(i, t) for i, t in zip(batch, texts, strict=True) if i.request not in failed]
         if not keep:
             return

@@ -123,7 +123,9 @@ class GenerationPredictor(_TorchBase):
         prompt_len = batch["input_ids"].shape[1]
         new_tokens = max_new_tokens or self.max_new_tokens
         config = self.model.config
-        positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        positions = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
         if positions:  # never run past the position table: stop with finish_reason "length"
             new_tokens = max(1, min(new_tokens, positions - prompt_len))
         with torch.inference_mode():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,7 @@ OIP_PREFIX = "/v2"  # Open Inference Protocol errors are {"error": "<message>"}
 
 
 def error_response(
-    path: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+    path: str, status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The JSON error in the shape the route's protocol (and its clients) expect."""
     if path == OIP_PREFIX or path.startswith(OIP_PREFIX + "/"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -58,7 +58,7 @@ async def infer(
     engine: Batcher,
     settings: Settings,
     items: Sequence[Item],
-    options: dict[str, Hashable] | None = None,
+    options: Mapping[str, Hashable] | None = None,
     on_token: TokenCallback | None = None,
 ) -> Answer:
     """Check the limits, then run ``items`` through the batcher."""

@@ -42,7 +42,10 @@ class BodySizeLimit:
         if str(scope.get("path", "")).startswith("/v2/"):
             error = message  # Open Inference Protocol clients expect a plain string
         body = json.dumps({"error": error}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
