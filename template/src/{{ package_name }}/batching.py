@@ -10,7 +10,8 @@ queued item for a batch to fill, and runs tokenisation and the model off the eve
   :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
 - Each request has a deadline; items still queued when it passes are dropped and the
   caller gets :class:`DeadlineExceededError` (HTTP 504).
-- With a backlog, the items of a batch are picked from the oldest ones by similar length,
+- Batches are first-in first-out; with a backlog of mixed lengths (more than a third of a
+  batch would be padding), items are picked from the oldest ones by similar length instead,
   so short inputs are not padded to the longest one in the queue.
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
@@ -26,34 +27,34 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .batching_errors import (
+    DeadlineExceededError,
+    EngineStoppedError,
+    InvalidItemError,
+    QueueFullError,
+)
 from .model import InputTooLongError
+from .streaming import RowStreamer
+
+__all__ = [
+    "Answer",
+    "Batcher",
+    "DeadlineExceededError",
+    "EngineStoppedError",
+    "InvalidItemError",
+    "Item",
+    "QueueFullError",
+    "Ticket",
+    "TokenCallback",
+]
 
 log = logging.getLogger(__name__)
 
+#: With a backlog, regroup a batch by length when more than this share would be padding.
+MAX_PADDING_SHARE = 1 / 3
+
 Item = str | list[int]
 TokenCallback = Callable[[int, str], None]
-
-
-class QueueFullError(Exception):
-    """The queue cannot take this request now (HTTP 503, retry later)."""
-
-    def __init__(self, queued: int, wanted: int, limit: int) -> None:
-        super().__init__(
-            f"server is at capacity: {queued} inputs queued, {wanted} more would pass the "
-            f"limit of {limit}; retry after a short wait"
-        )
-
-
-class DeadlineExceededError(Exception):
-    """The request was not answered before its deadline (HTTP 504)."""
-
-
-class EngineStoppedError(Exception):
-    """The engine is shut down and takes no new work (HTTP 503)."""
-
-
-class InvalidItemError(ValueError):
-    """An input the model cannot take, such as a token id outside the vocabulary (422)."""
 
 
 @dataclass(eq=False)
@@ -233,27 +234,26 @@ class Batcher:
                     return batch
 
     def _take(self) -> list[_Item]:
-        """Pop the next batch: the oldest live item plus the closest-sized compatible ones."""
+        """Pop the next batch: the oldest compatible items, regrouped by length when mixed."""
         now = time.monotonic()
-        expired = {
-            i.request for i in self._queue if not i.request.done and now > i.request.deadline
-        }
-        for request in expired:
-            request.done = True
+        for item in self._queue:
+            if not item.request.done and now > item.request.deadline:
+                item.request.done = True
         live = [item for item in self._queue if not item.request.done]
         if not live:
             self._queue.clear()
             return []
         first = live[0]
-        window = [
-            i for i in live[: 4 * self.max_batch_size] if i.request.options == first.request.options
-        ]
-        if len(window) > self.max_batch_size:
+        compatible = [i for i in live if i.request.options == first.request.options]
+        chosen = compatible[: self.max_batch_size]
+        if len(compatible) > len(chosen) and _padding_share(chosen) > MAX_PADDING_SHARE:
+            # Mixed lengths and a backlog: take the items closest in length to the oldest.
+            window = compatible[: 4 * self.max_batch_size]
             window.sort(key=lambda item: abs(item.size - first.size))
-        chosen = window[: self.max_batch_size]
+            chosen = window[: self.max_batch_size]
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
-        return sorted(chosen, key=lambda item: item.size)
+        return chosen
 
     def _process(self, batch: list[_Item]) -> None:
         predictor = self._predictor()
@@ -278,7 +278,7 @@ class Batcher:
             return
         kwargs: dict[str, Any] = dict(keep[0][0].request.options)
         if any(item.request.on_token for item, _ in keep):
-            kwargs["streamer"] = _RowStreamer(predictor.tokenizer, [item for item, _ in keep])
+            kwargs["streamer"] = RowStreamer(predictor.tokenizer, [item for item, _ in keep])
         if self._on_batch:
             self._on_batch(len(keep))
         outputs = predictor.predict([t for _, t in keep], **kwargs)
@@ -295,6 +295,12 @@ class Batcher:
         for request in requests:
             request.done = True
             request.loop.call_soon_threadsafe(_set_exception, request.future, exc)
+
+
+def _padding_share(items: list[_Item]) -> float:
+    """Share of a padded batch that would be padding (by character length)."""
+    longest = max(item.size for item in items)
+    return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0
 
 
 def _as_text(predictor: Any, item: _Item) -> str:
@@ -327,33 +333,3 @@ def _set_results(requests: list[_Request]) -> None:
 def _set_exception(future: asyncio.Future[list[Any]], exc: Exception) -> None:
     if not future.done():
         future.set_exception(exc)
-
-
-class _RowStreamer:
-    """A transformers streamer for a whole batch: sends each row's new text to its request."""
-
-    def __init__(self, tokenizer: Any, rows: list[_Item]) -> None:
-        self.tokenizer, self.rows = tokenizer, rows
-        self.ids: list[list[int]] = [[] for _ in rows]
-        self.sent = [""] * len(rows)
-        self.prompt_seen = False
-
-    def put(self, value: Any) -> None:
-        if not self.prompt_seen:  # generate() first passes the prompt
-            self.prompt_seen = True
-            return
-        eos = self.tokenizer.eos_token_id
-        for row, token in enumerate(value.reshape(-1).tolist()):
-            ids = self.ids[row]
-            if ids and ids[-1] == eos:
-                continue
-            ids.append(token)
-            text = self.tokenizer.decode([t for t in ids if t != eos], skip_special_tokens=True)
-            delta, self.sent[row] = text[len(self.sent[row]) :], text
-            item = self.rows[row]
-            callback = item.request.on_token
-            if delta and callback is not None:
-                item.request.loop.call_soon_threadsafe(callback, item.index, delta)
-
-    def end(self) -> None:
-        return None
