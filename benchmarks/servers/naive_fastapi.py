@@ -6,9 +6,8 @@ import sys
 
 import uvicorn
 from fastapi import FastAPI
-from pydantic import BaseModel
-
 from minilm import Embedder
+from pydantic import BaseModel
 
 app = FastAPI()
 embedder = Embedder()
