@@ -210,10 +210,8 @@ def running(
                 raise RuntimeError(f"{cmd[:3]} exited with {proc.returncode}; see {log}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                    sock.sendall(
-                        f"GET {ready_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                        .encode()
-                    )
+                    probe = f"GET {ready_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    sock.sendall(probe.encode())
                     if b" 200 " in sock.recv(64):
                         break
             except OSError:
@@ -422,21 +420,27 @@ def main() -> int:
                 # each cell, and each cell is the best of --rounds rounds (order rotated), which
                 # filters out the moments when other work took the CPU.
                 names = list(specs)
-                best_limit, best: dict[str, Cell] = 0.0, {}
+                best_limit = 0.0
+                best: dict[str, Cell] = {}
                 for round_ in range(args.rounds):
                     best_limit = max(best_limit, limit.measure(args.duration))
                     order = names[round_ % len(names) :] + names[: round_ % len(names)]
                     for name in order:
                         spec = specs[name]
                         cell = measure(
-                            name, ports[name], spec["path"], spec["body"], size, concurrency,
-                            args.duration, args.warmup,
+                            name,
+                            ports[name],
+                            spec["path"],
+                            spec["body"],
+                            size,
+                            concurrency,
+                            args.duration,
+                            args.warmup,
                         )
-                        if name not in best or cell.sentences_per_s > best[name].sentences_per_s:
-                            errors = cell.errors + best[name].errors if name in best else cell.errors
+                        previous = best.get(name)
+                        errors = cell.errors + (previous.errors if previous else 0)
+                        if previous is None or cell.sentences_per_s > previous.sentences_per_s:
                             best[name] = cell
-                        else:
-                            errors = best[name].errors + cell.errors
                         best[name].errors = errors  # errors count over every round
                 limits[(size, concurrency)] = best_limit
                 print(f"(a) in-process limit: {best_limit:.0f} sentences/s", flush=True)
@@ -445,7 +449,8 @@ def main() -> int:
                     cells.append(cell)
                     print(
                         f"{name:14} size={size:2} c={concurrency:2}: "
-                        f"{cell.sentences_per_s:6.0f} sent/s ({cell.sentences_per_s / best_limit:.2f}x) "
+                        f"{cell.sentences_per_s:6.0f} sent/s "
+                        f"({cell.sentences_per_s / best_limit:.2f}x) "
                         f"p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
                         f"errors={cell.errors}",
                         flush=True,
