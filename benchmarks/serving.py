@@ -265,6 +265,11 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
         f"{prefix}LOG_LEVEL": "warning",
         f"{prefix}REQUIRE_AUTH": "false",
         f"{prefix}DRAIN_DELAY_S": "0",
+        # Same 60 s request timeout as the other servers, and a queue that holds the largest
+        # offered load (64 clients x 16 sentences): the default (16 x batch) would answer
+        # part of that load with 503 + Retry-After, by design.
+        f"{prefix}REQUEST_TIMEOUT_S": "60",
+        f"{prefix}MAX_QUEUE_ITEMS": "4096",
     }
     main_py, bench_py = sys.executable, args.bench_python
     return {
