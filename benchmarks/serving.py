@@ -105,7 +105,8 @@ class Connection:
         if chunked:
             data = b""
             while (size := int((await self.reader.readline()).strip(), 16)) > 0:
-                data += await self.reader.readexactly(size + 2)
+                data += await self.reader.readexactly(size)
+                await self.reader.readexactly(2)  # the CRLF after each chunk
             await self.reader.readline()
         else:
             data = await self.reader.readexactly(length)

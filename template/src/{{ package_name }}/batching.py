@@ -2,7 +2,8 @@
 
 Requests put their inputs (items) on one bounded queue; one worker thread takes up to
 ``max_batch_size`` items at a time, waiting at most ``max_batch_wait_ms`` after the oldest
-queued item for a batch to fill, and runs tokenisation and the model off the event loop.
+queued item for a batch to fill (no wait while requests come one at a time), and runs
+tokenisation and the model off the event loop.
 
 - Limits count items, not requests: a request with 16 inputs counts 16, and a request larger
   than the batch limit is split across consecutive batches.
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 
 #: With a backlog, regroup a batch by length when more than this share would be padding.
 MAX_PADDING_SHARE = 1 / 3
+#: After this many lone single-input batches in a row, stop waiting for batches to fill; the
+#: first batch of two or more inputs (load is back) restores ``max_wait_s``.
+SOLO_BATCHES_BEFORE_NO_WAIT = 3
 
 Item = str | list[int]
 TokenCallback = Callable[[int, str], None]
@@ -135,12 +139,19 @@ class Batcher:
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = 0  # items taken by the worker and not answered yet
+        self._solo_batches = 0  # consecutive batches of one input with nothing else queued
         self._thread: threading.Thread | None = None
 
     # --- event-loop side ---------------------------------------------------------------
     @property
     def queued(self) -> int:
         return len(self._queue)
+
+    @property
+    def fill_wait_s(self) -> float:
+        """How long the oldest input waits for a batch to fill: ``max_wait_s``, or 0 while
+        traffic is one request at a time (waiting would only add latency)."""
+        return 0.0 if self._solo_batches >= SOLO_BATCHES_BEFORE_NO_WAIT else self.max_wait_s
 
     @property
     def idle(self) -> bool:
@@ -222,7 +233,7 @@ class Batcher:
                     if self._stopping:
                         return None
                     self._cond.wait()
-                fill_by = self._queue[0].enqueued + self.max_wait_s
+                fill_by = self._queue[0].enqueued + self.fill_wait_s
                 while len(self._queue) < self.max_batch_size and not self._stopping:
                     left = fill_by - time.monotonic()
                     if left <= 0:
@@ -231,6 +242,8 @@ class Batcher:
                 batch = self._take()
                 if batch:
                     self._busy += len(batch)
+                    alone = len(batch) == 1 and not self._queue
+                    self._solo_batches = self._solo_batches + 1 if alone else 0
                     return batch
 
     def _take(self) -> list[_Item]:
