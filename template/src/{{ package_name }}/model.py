@@ -120,17 +120,27 @@ class GenerationPredictor(_TorchBase):
 
     max_new_tokens: int = 64
 
-    def predict(self, texts: list[str], max_new_tokens: int | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, texts: list[str], max_new_tokens: int | None = None, streamer: Any = None
+    ) -> list[dict[str, Any]]:
         import torch
 
         batch = self._encode(texts)
         prompt_len = batch["input_ids"].shape[1]
+        new_tokens = max_new_tokens or self.max_new_tokens
+        config = self.model.config
+        positions = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
+        if positions:  # never run past the position table: stop with finish_reason "length"
+            new_tokens = max(1, min(new_tokens, positions - prompt_len))
         with torch.inference_mode():
             output = self.model.generate(
                 **batch,
-                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                max_new_tokens=new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
+                streamer=streamer,  # batching.py's row streamer, for stream=true requests
             )
         results = []
         for row in output[:, prompt_len:]:

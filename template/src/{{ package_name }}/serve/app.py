@@ -10,36 +10,52 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from ..batching import Batcher
 from ..config import Settings, get_settings
+from ..metrics import MetricsMiddleware, ServingMetrics
 from .errors import install_error_handlers
+from .inference import install_engine_errors
 from .limits import BodySizeLimit
 from .loader import load_and_warm
-from .routes import health, native
+from .routes import protocol_routers
 from .state import Health, ServerState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
+    metrics = ServingMetrics(settings.max_batch_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state: ServerState = app.state.server
+        engine = Batcher(
+            lambda: state.predictor,
+            max_batch_size=settings.max_batch_size,
+            max_wait_s=settings.max_batch_wait_ms / 1000,
+            max_queue_items=settings.max_queue_items,
+            on_batch=metrics.batch_size.observe,
+        )
+        engine.start()
+        metrics.watch_queue(lambda: engine.queued)
+        app.state.engine = engine
         # Load in a thread so /health answers (and /ready says 503) while weights load.
         loader = threading.Thread(
-            target=load_and_warm,
-            args=(settings, app.state.server),
-            name="model-loader",
-            daemon=True,
+            target=load_and_warm, args=(settings, state), name="model-loader", daemon=True
         )
         loader.start()
         yield
-        app.state.server.set(Health.DRAINING, "shutting down")
+        state.set(Health.DRAINING, "shutting down")
+        await engine.stop(timeout_s=settings.drain_timeout_s)  # finishes queued work first
 
     app = FastAPI(title=settings.served_model_name, version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.server = ServerState()
+    app.state.metrics = metrics
     install_error_handlers(app)
+    install_engine_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
-    app.include_router(native.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every status
+    for router in protocol_routers(settings):
+        app.include_router(router)
     return app

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from ..config import Settings
 from .errors import ServiceError
-from .state import ServerState
+from .state import Health, ServerState
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,7 +45,8 @@ def require_token(request: Request, settings: SettingsDep) -> None:
 
 
 def require_ready(state: StateDep) -> ServerState:
-    if not state.ready:
+    # While draining (SIGTERM) /ready says 503 but requests that still arrive are served.
+    if state.predictor is None or state.health not in (Health.READY, Health.DRAINING):
         raise ServiceError(
             503, "not_ready", f"model is not ready: {state.reason}", {"Retry-After": "5"}
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,21 +33,33 @@ def _describe(errors: list[Any]) -> str:
     return "; ".join(parts)
 
 
+OIP_PREFIX = "/v2"  # Open Inference Protocol errors are {"error": "<message>"}
+
+
+def error_response(
+    path: str, status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error in the shape the route's protocol (and its clients) expect."""
+    if path == OIP_PREFIX or path.startswith(OIP_PREFIX + "/"):
+        return JSONResponse({"error": message}, status, headers=headers)
+    return JSONResponse(error_body(kind, message), status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.kind, exc.message), exc.status, headers=exc.headers)
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(request.url.path, exc.status, exc.kind, exc.message, exc.headers)
 
     @app.exception_handler(InputTooLongError)
-    async def _too_long(_: Request, exc: InputTooLongError) -> JSONResponse:
-        return JSONResponse(error_body("input_too_long", str(exc)), 422)
+    async def _too_long(request: Request, exc: InputTooLongError) -> JSONResponse:
+        return error_response(request.url.path, 422, "input_too_long", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _describe(list(exc.errors()))), 422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = _describe(list(exc.errors()))
+        return error_response(request.url.path, 422, "invalid_request", message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            error_body("http_error", str(exc.detail)), exc.status_code, headers=exc.headers
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path, status = request.url.path, exc.status_code
+        return error_response(path, status, "http_error", str(exc.detail), exc.headers)

@@ -19,7 +19,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         received = 0
 
@@ -34,17 +34,14 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._reject(send)
+            await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "type": "body_too_large",
-                    "message": f"request body is larger than the limit of {self.max_bytes} bytes",
-                }
-            }
-        ).encode()
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        message = f"request body is larger than the limit of {self.max_bytes} bytes"
+        error: object = {"type": "body_too_large", "message": message}
+        if str(scope.get("path", "")).startswith("/v2/"):
+            error = message  # Open Inference Protocol clients expect a plain string
+        body = json.dumps({"error": error}).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -1,0 +1,93 @@
+"""Request and response models of the OpenAI-compatible API (the fields we honour).
+
+Unknown fields that OpenAI clients send (``user``, ``temperature``, ...) are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TokenIds = list[int]
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+    completion_tokens: int | None = None
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"model": "all-MiniLM-L6-v2", "input": ["Hello"]}]},
+    )
+
+    model: str = Field(..., description="The served model's name (GET /v1/models)")
+    input: str | list[str] | TokenIds | list[TokenIds] = Field(
+        ..., description="A text, a list of texts, token ids, or a list of token-id lists"
+    )
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1, description="Must equal the model's dimension")
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str = Field(..., description="floats, or base64 of float32 LE")
+
+
+class EmbeddingsResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: Usage
+
+
+class CompletionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"model": "gpt2", "prompt": "Hello", "max_tokens": 8}]},
+    )
+
+    model: str
+    prompt: str | list[str]
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    stream: bool = False
+    n: int = Field(1, ge=1, le=1, description="Only one choice per prompt")
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"model": "gpt2", "messages": [{"role": "user", "content": "Hi"}]}]
+        },
+    )
+
+    model: str
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
+    stream: bool = False
+    n: int = Field(1, ge=1, le=1, description="Only one choice")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

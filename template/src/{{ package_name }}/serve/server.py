@@ -1,0 +1,79 @@
+"""Run the app under uvicorn with a graceful, readiness-aware shutdown.
+
+SIGTERM (Kubernetes, SageMaker, Vertex AI, ``docker stop``):
+1. ``/ready`` (and ``/ping``, the Vertex AI health route) turn 503 at once, so load
+   balancers stop sending new requests; requests that still arrive are served;
+2. after ``drain_delay_s`` the server waits until the queue is empty and no request is in
+   flight, then closes its socket and exits, all within ``drain_timeout_s``.
+SIGINT (Ctrl-C) skips the delay; a second signal stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from ..config import Settings
+from .app import create_app
+from .state import Health
+
+log = logging.getLogger(__name__)
+
+
+class DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, app: FastAPI, settings: Settings) -> None:
+        super().__init__(config)
+        self.app, self.settings = app, settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._draining = False
+        self._drain_task: asyncio.Task[None] | None = None
+
+    async def serve(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)  # type: ignore[arg-type]
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining or self._loop is None:
+            super().handle_exit(sig, frame)  # a second signal: uvicorn's own (faster) exit
+            return
+        self._draining = True
+        self._loop.call_soon_threadsafe(self._start_drain, sig)
+
+    def _start_drain(self, sig: int) -> None:
+        self._drain_task = asyncio.ensure_future(self._drain(sig))
+
+    async def _drain(self, sig: int) -> None:
+        settings, state = self.settings, self.app.state.server
+        start = time.monotonic()
+        deadline = start + settings.drain_timeout_s
+        state.set(Health.DRAINING, f"{signal.Signals(sig).name} received: draining")
+        log.info("draining: /ready is 503; finishing queued and in-flight requests")
+        if sig == signal.SIGTERM:
+            await asyncio.sleep(settings.drain_delay_s)  # let load balancers see /ready fail
+        engine, metrics = getattr(self.app.state, "engine", None), self.app.state.metrics
+        while time.monotonic() < deadline:
+            busy = metrics.in_flight > 0 or (engine is not None and not engine.idle)
+            if not busy:
+                break
+            await asyncio.sleep(0.02)
+        self.config.timeout_graceful_shutdown = max(1, int(deadline - time.monotonic()))
+        log.info("drained in %.1f s; closing", time.monotonic() - start)
+        self.should_exit = True
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=max(1, int(settings.drain_timeout_s)),
+    )
+    DrainingServer(config, app, settings).run()
