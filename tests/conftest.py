@@ -92,3 +92,18 @@ def copier_questions() -> dict[str, Any]:
 
     data = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
     return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def run_generated_tests(project: Path, *args: str, timeout: int = 900) -> str:
+    """Run a rendered project's own pytest suite offline; fail with its output; return stdout."""
+    env = {**os.environ, "PYTHONPATH": str(project / "src"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import git, snapshot_template
+from .conftest import git, run_generated_tests, snapshot_template
 
 CONFLICT = re.compile(r"^(<<<<<<< |>>>>>>> )", re.M)
 PKG = "minilm_embeddings"  # the default package name
@@ -232,16 +232,7 @@ def test_answer_change_rerenders_every_artifact_consistently(
 
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "switch to L4")
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    run_generated_tests(project)
 
 
 def test_migration_renames_an_old_answer_before_the_update(tmp_path: Path) -> None:
