@@ -193,9 +193,12 @@ def export_artifacts(root: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def project(render: Any) -> Path:
-    """The generated project with local weights and the torch wheel in its build context."""
-    return prepare_context(render(ANSWERS))
+def project(render: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the generated project with local weights and the torch wheel in its build
+    context (a copy: the rendered project is shared with other tests and stays pristine)."""
+    copy = tmp_path_factory.mktemp("image-project") / "project"
+    shutil.copytree(render(ANSWERS), copy)
+    return prepare_context(copy)
 
 
 def package(project: Path) -> str:
