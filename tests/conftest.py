@@ -95,8 +95,19 @@ def copier_questions() -> dict[str, Any]:
 
 
 def run_generated_tests(project: Path, *args: str, timeout: int = 900) -> str:
-    """Run a rendered project's own pytest suite offline; fail with its output; return stdout."""
+    """Run a rendered project's own pytest suite offline; fail with its output; return stdout.
+
+    The suite runs in a copy: it writes artifacts (exports, archives, caches) that must not
+    leak into the shared, cached render other tests inspect.
+    """
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="generated-suite-")) / project.name
+    shutil.copytree(project, workdir)
+    project = workdir
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "HF_HUB_OFFLINE": "1"}
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"):
+        env.pop(name, None)  # never let a developer's cloud credentials reach the tests
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *args],
         cwd=project,
