@@ -98,3 +98,14 @@ def test_good_defaults_render(copie: Any, template_snapshot: Path) -> None:
     result = copie.copy(template_dir=template_snapshot)
     assert result.exit_code == 0, result.exception
     assert (result.project_dir / "pyproject.toml").is_file()
+
+
+def test_a_long_project_name_still_gives_a_valid_namespace(
+    copie: Any, template_snapshot: Path
+) -> None:
+    """The namespace default is cut to Kubernetes' 63 characters instead of failing."""
+    name = "Customer support ticket routing and triage embeddings for the EMEA region"
+    result = copie.copy(extra_answers={"project_name": name}, template_dir=template_snapshot)
+    assert result.exit_code == 0, result.exception
+    namespace = result.answers["k8s_namespace"]
+    assert len(namespace) <= 63 and not namespace.endswith("-")
