@@ -27,21 +27,20 @@ class Stage:
     def all(self, keyword: str) -> list[str]:
         return [rest for kw, rest in self.instructions if kw == keyword]
 
-    def env(self) -> dict[str, str]:
+    def key_values(self, keyword: str) -> dict[str, str]:
+        """``KEY=value`` pairs of every ``keyword`` instruction (ENV, LABEL), later ones win."""
         found: dict[str, str] = {}
-        for rest in self.all("ENV"):
+        for rest in self.all(keyword):
             for item in shlex.split(rest):
                 key, _, value = item.partition("=")
                 found[key] = value
         return found
 
+    def env(self) -> dict[str, str]:
+        return self.key_values("ENV")
+
     def labels(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for rest in self.all("LABEL"):
-            for item in shlex.split(rest):
-                key, _, value = item.partition("=")
-                found[key] = value
-        return found
+        return self.key_values("LABEL")
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
