@@ -1,12 +1,15 @@
 """Dynamic micro-batching: one engine for every route, every protocol and every task.
 
-Requests put their inputs (items) on one bounded queue; one worker thread takes up to
-``max_batch_size`` items at a time, waiting at most ``max_batch_wait_ms`` after the oldest
-queued item for a batch to fill (no wait while requests come one at a time), and runs
-tokenisation and the model off the event loop.
+Requests put their inputs (items) on one bounded queue; ``workers`` model workers (threads)
+each take up to ``max_batch_size`` items at a time, waiting at most ``max_batch_wait_ms``
+after the oldest queued item for a batch to fill (no wait while requests come one at a
+time), and run tokenisation and the model off the event loop.
 
 - Limits count items, not requests: a request with 16 inputs counts 16, and a request larger
   than the batch limit is split across consecutive batches.
+- Several workers (CPU: model replicas sharing one copy of the weights, each with its share
+  of the CPU threads) run batches side by side; when several are idle, the queued items are
+  shared out among them instead of all going to one.
 - The queue holds at most ``max_queue_items`` items; past that ``submit`` raises
   :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
 - Each request has a deadline; items still queued when it passes are dropped and the
@@ -21,11 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .batching_errors import (
@@ -33,6 +36,15 @@ from .batching_errors import (
     EngineStoppedError,
     InvalidItemError,
     QueueFullError,
+)
+from .batching_requests import (
+    Answer,
+    Item,
+    PendingRequest,
+    QueuedItem,
+    Results,
+    Ticket,
+    TokenCallback,
 )
 from .model import InputTooLongError
 from .streaming import RowStreamer
@@ -57,66 +69,6 @@ MAX_PADDING_SHARE = 1 / 3
 #: first batch of two or more inputs (load is back) restores ``max_wait_s``.
 SOLO_BATCHES_BEFORE_NO_WAIT = 3
 
-Item = str | list[int]
-TokenCallback = Callable[[int, str], None]
-
-
-@dataclass(eq=False)
-class _Request:
-    items: Sequence[Item]
-    options: tuple[tuple[str, Hashable], ...]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[list[Any]]
-    deadline: float
-    on_token: TokenCallback | None = None
-    results: list[Any] = field(default_factory=list)
-    tokens: list[int] = field(default_factory=list)
-    pending: int = 0
-    done: bool = False  # answered, failed, timed out or abandoned: skip its queued items
-
-    def __post_init__(self) -> None:
-        self.results = [None] * len(self.items)
-        self.tokens = [0] * len(self.items)
-        self.pending = len(self.items)
-
-
-@dataclass(eq=False)
-class _Item:
-    request: _Request
-    index: int
-    size: int  # length in characters, a cheap proxy for tokens when grouping
-    enqueued: float
-
-
-@dataclass
-class Answer:
-    """One output per input, in order, and each input's length in tokens."""
-
-    outputs: list[Any]
-    tokens: list[int]
-
-
-@dataclass
-class Ticket:
-    """A queued request; ``await ticket.wait()`` gives its :class:`Answer`."""
-
-    _request: _Request
-    timeout_s: float
-
-    async def wait(self) -> Answer:
-        request = self._request
-        try:
-            left = max(0.0, request.deadline - time.monotonic())
-            outputs = await asyncio.wait_for(request.future, left)
-        except TimeoutError:
-            raise DeadlineExceededError(
-                f"no answer within the request deadline of {self.timeout_s:g} s: the server is "
-                "overloaded; retry later or send fewer inputs per request"
-            ) from None
-        finally:
-            request.done = True  # a cancelled or timed-out request frees its queued items
-        return Answer(outputs, request.tokens)
-
 
 class Batcher:
     """The engine: ``await submit(items)`` returns one result per item, in order."""
@@ -128,19 +80,25 @@ class Batcher:
         max_batch_size: int,
         max_wait_s: float,
         max_queue_items: int,
+        workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
         self._predictor = predictor  # called per batch: the model may load after start()
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.max_queue_items = max_queue_items
+        self.workers = workers
         self._on_batch = on_batch
-        self._queue: deque[_Item] = deque()
+        self._queue: deque[QueuedItem] = deque()
         self._cond = threading.Condition()
+        self._results = Results()
         self._stopping = False
-        self._busy = 0  # items taken by the worker and not answered yet
+        self._busy = 0  # items taken by a worker and not answered yet
+        self._idle = 0  # workers waiting for a batch
         self._solo_batches = 0  # consecutive batches of one input with nothing else queued
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # --- event-loop side ---------------------------------------------------------------
     @property
@@ -158,8 +116,10 @@ class Batcher:
         return not self._queue and not self._busy
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
-        self._thread.start()
+        for number in range(self.workers):
+            thread = threading.Thread(target=self._run, name=f"batcher-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def enqueue(
         self,
@@ -173,7 +133,7 @@ class Batcher:
         if not items:
             raise InvalidItemError("no inputs: send at least one")
         loop = asyncio.get_running_loop()
-        request = _Request(
+        request = PendingRequest(
             items=items,
             options=tuple(sorted((options or {}).items())),
             loop=loop,
@@ -187,7 +147,7 @@ class Batcher:
             if len(self._queue) + len(items) > self.max_queue_items:
                 raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
             now = time.monotonic()
-            self._queue.extend(_Item(request, i, len(x), now) for i, x in enumerate(items))
+            self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
             self._cond.notify()
         return Ticket(request, timeout_s)
 
@@ -204,50 +164,70 @@ class Batcher:
         return await ticket.wait()
 
     async def stop(self, timeout_s: float) -> None:
-        """Take no new work, finish what is queued (up to ``timeout_s``), stop the worker."""
+        """Take no new work, finish what is queued (up to ``timeout_s``), stop the workers."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, timeout_s)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
 
     # --- worker side -------------------------------------------------------------------
     def _run(self) -> None:
+        source: Any = None  # the loaded predictor, and this worker's replica of it
+        replica: Any = None
         while True:
             batch = self._next_batch()
             if batch is None:
                 return
             try:
-                self._process(batch)
+                predictor = self._predictor()
+                if predictor is not source:
+                    source, replica = predictor, self._replica(predictor)
+                self._process(batch, replica)
             except Exception as exc:  # fail the batch's requests, keep serving
                 log.exception("batch of %d failed", len(batch))
-                self._fail({item.request for item in batch}, exc)
+                self._results.fail({item.request for item in batch}, exc)
             finally:
                 with self._cond:
                     self._busy -= len(batch)
 
-    def _next_batch(self) -> list[_Item] | None:
-        with self._cond:
-            while True:
-                while not self._queue:
-                    if self._stopping:
-                        return None
-                    self._cond.wait()
-                fill_by = self._queue[0].enqueued + self.fill_wait_s
-                while len(self._queue) < self.max_batch_size and not self._stopping:
-                    left = fill_by - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
-                batch = self._take()
-                if batch:
-                    self._busy += len(batch)
-                    alone = len(batch) == 1 and not self._queue
-                    self._solo_batches = self._solo_batches + 1 if alone else 0
-                    return batch
+    def _replica(self, predictor: Any) -> Any:
+        """A worker's own view of the model: the same weights, its own tokenizer state."""
+        make = getattr(predictor, "replica", None)
+        return make() if self.workers > 1 and callable(make) else predictor
 
-    def _take(self) -> list[_Item]:
-        """Pop the next batch: the oldest compatible items, regrouped by length when mixed."""
+    def _next_batch(self) -> list[QueuedItem] | None:
+        with self._cond:
+            self._idle += 1
+            try:
+                while True:
+                    while not self._queue:
+                        if self._stopping:
+                            return None
+                        self._cond.wait()
+                    fill_by = self._queue[0].enqueued + self.fill_wait_s
+                    while len(self._queue) < self.max_batch_size and not self._stopping:
+                        left = fill_by - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._cond.wait(left)
+                    batch = self._take(share_among=self._idle)
+                    if batch:
+                        self._busy += len(batch)
+                        alone = len(batch) == 1 and not self._queue
+                        self._solo_batches = self._solo_batches + 1 if alone else 0
+                        if self._queue:
+                            self._cond.notify()  # what is left is for another idle worker
+                        return batch
+            finally:
+                self._idle -= 1
+
+    def _take(self, share_among: int) -> list[QueuedItem]:
+        """Pop the next batch: the oldest compatible items, regrouped by length when mixed.
+
+        With ``share_among`` idle workers, a batch takes only its share of what is queued,
+        so that idle workers run the rest side by side instead of waiting."""
         now = time.monotonic()
         for item in self._queue:
             if not item.request.done and now > item.request.deadline:
@@ -258,19 +238,19 @@ class Batcher:
             return []
         first = live[0]
         compatible = [i for i in live if i.request.options == first.request.options]
-        chosen = compatible[: self.max_batch_size]
+        size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
+        chosen = compatible[:size]
         if len(compatible) > len(chosen) and _padding_share(chosen) > MAX_PADDING_SHARE:
             # Mixed lengths and a backlog: take the items closest in length to the oldest.
             window = compatible[: 4 * self.max_batch_size]
             window.sort(key=lambda item: abs(item.size - first.size))
-            chosen = window[: self.max_batch_size]
+            chosen = window[:size]
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
         return chosen
 
-    def _process(self, batch: list[_Item]) -> None:
-        predictor = self._predictor()
-        failed: dict[_Request, Exception] = {}
+    def _process(self, batch: list[QueuedItem], predictor: Any) -> None:
+        failed: dict[PendingRequest, Exception] = {}
         texts: list[str] = []
         for item in batch:
             try:
@@ -285,7 +265,7 @@ class Batcher:
             if limit and tokens > limit and item.request not in failed:
                 failed[item.request] = InputTooLongError(item.index, tokens, limit)
         for request, error in failed.items():
-            self._fail({request}, error)
+            self._results.fail({request}, error)
         keep = [(i, t) for i, t in zip(batch, texts, strict=True) if i.request not in failed]
         if not keep:
             return
@@ -295,28 +275,16 @@ class Batcher:
         if self._on_batch:
             self._on_batch(len(keep))
         outputs = predictor.predict([t for _, t in keep], **kwargs)
-        finished: list[_Request] = []
-        for (item, _), output in zip(keep, outputs, strict=True):
-            request = item.request
-            request.results[item.index] = output
-            request.pending -= 1
-            if request.pending == 0:
-                finished.append(request)
-        _deliver(finished)
-
-    def _fail(self, requests: set[_Request], exc: Exception) -> None:
-        for request in requests:
-            request.done = True
-            request.loop.call_soon_threadsafe(_set_exception, request.future, exc)
+        self._results.record([(item, out) for (item, _), out in zip(keep, outputs, strict=True)])
 
 
-def _padding_share(items: list[_Item]) -> float:
+def _padding_share(items: list[QueuedItem]) -> float:
     """Share of a padded batch that would be padding (by character length)."""
     longest = max(item.size for item in items)
     return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0
 
 
-def _as_text(predictor: Any, item: _Item) -> str:
+def _as_text(predictor: Any, item: QueuedItem) -> str:
     value = item.request.items[item.index]
     if isinstance(value, str):
         return value
@@ -327,22 +295,3 @@ def _as_text(predictor: Any, item: _Item) -> str:
             f"input {item.index} has token ids outside 0..{vocab - 1}: {bad[:5]}"
         )
     return str(predictor.tokenizer.decode(value, skip_special_tokens=True))
-
-
-def _deliver(finished: list[_Request]) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Request]] = {}
-    for request in finished:
-        by_loop.setdefault(request.loop, []).append(request)
-    for loop, requests in by_loop.items():  # one wake-up of each event loop per batch
-        loop.call_soon_threadsafe(_set_results, requests)
-
-
-def _set_results(requests: list[_Request]) -> None:
-    for request in requests:
-        if not request.future.done():
-            request.future.set_result(request.results)
-
-
-def _set_exception(future: asyncio.Future[list[Any]], exc: Exception) -> None:
-    if not future.done():
-        future.set_exception(exc)

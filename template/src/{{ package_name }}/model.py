@@ -6,11 +6,14 @@ config and the deploy code start fast and work without them.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from .config import Settings
+from .workers import worker_layout
 
 if TYPE_CHECKING:
     import torch
@@ -64,6 +67,12 @@ class _TorchBase:
     def predict(self, texts: list[str]) -> list[Any]:
         """One output per input, in order; each task's predictor implements it."""
         raise NotImplementedError
+
+    def replica(self) -> Self:
+        """A copy for another model worker: the same weights, its own tokenizer. A fast
+        tokenizer changes its padding and truncation state on each call, so two threads
+        must not share one."""
+        return dataclasses.replace(self, tokenizer=copy.deepcopy(self.tokenizer))
 
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer(
@@ -193,8 +202,9 @@ def load_model(settings: Settings) -> Predictor:
     import torch
     from transformers import AutoTokenizer
 
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
+    threads = worker_layout(settings).threads
+    if threads:
+        torch.set_num_threads(threads)  # per worker: the workers share the CPU
     device = resolve_device(settings.device)
     is_local = settings.model_dir is not None or settings.model_id.startswith(("/", ".", "~"))
     revision = None if is_local else settings.model_revision

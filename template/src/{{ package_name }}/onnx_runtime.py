@@ -14,6 +14,7 @@ from typing import Any
 from .config import Settings
 from .edge_runner import OnnxTextModel, read_meta
 from .model import InputTooLongError
+from .workers import worker_layout
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,6 @@ def load_onnx_predictor(settings: Settings) -> OnnxPredictor:
         )
     limit = min(settings.max_seq_length, int(meta["max_seq_length"]))
     log.info("loading %s with onnxruntime on %s", path, settings.device)
-    model = OnnxTextModel(path, device=settings.device, threads=settings.torch_threads)
+    model = OnnxTextModel(path, device=settings.device, threads=worker_layout(settings).threads)
     model.check_provider()
     return OnnxPredictor(model, limit)

@@ -13,12 +13,15 @@ from .. import __version__
 from ..batching import Batcher
 from ..config import Settings, get_settings
 from ..metrics import MetricsMiddleware, ServingMetrics
+from ..workers import worker_layout
 from .errors import install_error_handlers
 from .inference import install_engine_errors
 from .limits import BodySizeLimit
 from .loader import load_and_warm
 from .routes import protocol_routers
 from .state import Health, ServerState
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,11 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: ServerState = app.state.server
+        layout = worker_layout(settings)
+        log.info("%d model worker(s), %s CPU thread(s) each", layout.workers, layout.threads)
         engine = Batcher(
             lambda: state.predictor,
             max_batch_size=settings.max_batch_size,
             max_wait_s=settings.max_batch_wait_ms / 1000,
             max_queue_items=settings.max_queue_items,
+            workers=layout.workers,
             on_batch=metrics.batch_size.observe,
         )
         engine.start()

@@ -1,4 +1,8 @@
-"""Typed FastAPI dependencies shared by the routes."""
+"""Typed FastAPI dependencies shared by the routes.
+
+Every one is ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool, and
+these never block, so a thread hop per dependency per request would only cost time.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ from .errors import ServiceError
 from .state import Health, ServerState
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     return request.app.state.server  # type: ignore[no-any-return]
 
 
@@ -24,7 +28,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
-def require_token(request: Request, settings: SettingsDep) -> None:
+async def require_token(request: Request, settings: SettingsDep) -> None:
     """Bearer-token check for inference routes (health routes never depend on it)."""
     if not settings.require_auth:
         return
@@ -44,7 +48,7 @@ def require_token(request: Request, settings: SettingsDep) -> None:
         )
 
 
-def require_ready(state: StateDep) -> ServerState:
+async def require_ready(state: StateDep) -> ServerState:
     # While draining (SIGTERM) /ready says 503 but requests that still arrive are served.
     if state.predictor is None or state.health not in (Health.READY, Health.DRAINING):
         raise ServiceError(

@@ -23,7 +23,7 @@ from .deps import require_ready
 from .errors import ServiceError, error_response
 
 
-def get_engine(request: Request) -> Batcher:
+async def get_engine(request: Request) -> Batcher:
     engine: Batcher | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise ServiceError(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from ..deps import Authorized, SettingsDep
 from ..errors import ServiceError
 from ..inference import EngineDep, Ready, infer
+from ..responses import FastJSONResponse
 from ..schemas import PredictParameters, PredictRequest, PredictResponse
 
 router = APIRouter(tags=["native"], dependencies=[Authorized, Ready])
@@ -27,10 +27,12 @@ def generation_options(parameters: PredictParameters, task: str) -> dict[str, An
 
 
 @router.post("/v1/predict", response_model=PredictResponse)
-async def predict(body: PredictRequest, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+async def predict(
+    body: PredictRequest, engine: EngineDep, settings: SettingsDep
+) -> FastJSONResponse:
     options = generation_options(body.parameters, settings.task)
     answer = await infer(engine, settings, body.texts, options)
-    # A plain JSONResponse skips re-validating outputs the model produced (hot path).
-    return JSONResponse(
+    # A plain FastJSONResponse skips re-validating outputs the model produced (hot path).
+    return FastJSONResponse(
         {"model": settings.served_model_name, "task": settings.task, "outputs": answer.outputs}
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..responses import dumps
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
 _PACK = {"FP32": "f", "INT64": "q"}
@@ -176,9 +177,9 @@ def encode_response(
         else:
             entry["data"] = data
         entries.append(entry)
-    header = json.dumps(
+    header = dumps(
         {"model_name": name, "model_version": "1", "id": body.id or "", "outputs": entries}
-    ).encode()
+    )
     if not blobs:
         return header, {}
     return header + b"".join(blobs), {HEADER_LENGTH: str(len(header))}

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from ...batching import Item
 from ...config import Settings
@@ -28,6 +28,7 @@ from ..openai_schemas import (
     ModelCard,
     ModelList,
 )
+from ..responses import FastJSONResponse
 
 STARTED = int(time.time())
 
@@ -98,7 +99,7 @@ def _b64(vector: list[float]) -> str:
 
 async def embeddings(
     body: EmbeddingsRequest, engine: EngineDep, settings: SettingsDep
-) -> JSONResponse:
+) -> FastJSONResponse:
     _check_model(body.model, settings)
     answer = await infer(engine, settings, _embedding_items(body.input))
     dim = len(answer.outputs[0])
@@ -115,7 +116,7 @@ async def embeddings(
     ]
     tokens = sum(answer.tokens)
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-    return JSONResponse(
+    return FastJSONResponse(
         {"object": "list", "data": data, "model": settings.served_model_name, "usage": usage}
     )
 
@@ -132,7 +133,7 @@ def _chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
 
 async def completions(
     body: CompletionRequest, engine: EngineDep, settings: SettingsDep
-) -> JSONResponse | StreamingResponse:
+) -> FastJSONResponse | StreamingResponse:
     _check_model(body.model, settings)
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
     return await _generate(engine, settings, prompts, body.max_tokens, body.stream, chat=False)
@@ -140,7 +141,7 @@ async def completions(
 
 async def chat_completions(
     body: ChatRequest, engine: EngineDep, settings: SettingsDep, state: ReadyState
-) -> JSONResponse | StreamingResponse:
+) -> FastJSONResponse | StreamingResponse:
     _check_model(body.model, settings)
     prompt = _chat_prompt(state.predictor.tokenizer, [m.model_dump() for m in body.messages])
     max_tokens = body.max_completion_tokens or body.max_tokens
@@ -155,7 +156,7 @@ async def _generate(
     stream: bool,
     *,
     chat: bool,
-) -> JSONResponse | StreamingResponse:
+) -> FastJSONResponse | StreamingResponse:
     options = {"max_new_tokens": max_tokens or settings.max_new_tokens}
     shape = _Shape(chat, settings.served_model_name)
     if not stream:
@@ -170,7 +171,7 @@ async def _generate(
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
-        return JSONResponse(shape.body(choices, usage=usage))
+        return FastJSONResponse(shape.body(choices, usage=usage))
     check_inputs(prompts, settings)
     deltas: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     ticket = engine.enqueue(  # queue full -> 503 now, before the stream starts

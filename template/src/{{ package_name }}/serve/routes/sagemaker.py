@@ -8,10 +8,10 @@ SageMaker starts the container as ``docker run IMAGE serve``, sends health check
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from ..deps import Authorized, SettingsDep, StateDep
 from ..inference import EngineDep, Ready, infer
+from ..responses import FastJSONResponse
 from ..schemas import HealthResponse, PredictRequest, PredictResponse
 from .native import generation_options
 
@@ -23,19 +23,19 @@ router = APIRouter(tags=["sagemaker"])
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "not ready yet, or draining"}},
 )
-async def ping(state: StateDep) -> JSONResponse:
+async def ping(state: StateDep) -> FastJSONResponse:
     """SageMaker health check: 200 only once the model is ready."""
     body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
-    return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+    return FastJSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
 
 
 @router.post("/invocations", response_model=PredictResponse, dependencies=[Authorized, Ready])
 async def invocations(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
-) -> JSONResponse:
+) -> FastJSONResponse:
     answer = await infer(
         engine, settings, body.texts, generation_options(body.parameters, settings.task)
     )
-    return JSONResponse(
+    return FastJSONResponse(
         {"model": settings.served_model_name, "task": settings.task, "outputs": answer.outputs}
     )

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...config import Settings
 from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
 from ..inference import EngineDep, Ready, infer
+from ..responses import FastJSONResponse
 from ..schemas import HealthResponse, PredictParameters
 from .native import generation_options
 
@@ -45,20 +45,20 @@ class VertexResponse(BaseModel):
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["vertex"])
 
-    async def health(state: StateDep) -> JSONResponse:
+    async def health(state: StateDep) -> FastJSONResponse:
         body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
-        return JSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+        return FastJSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
 
     async def predict(
         body: VertexRequest, engine: EngineDep, settings: SettingsDep
-    ) -> JSONResponse:
+    ) -> FastJSONResponse:
         texts = [i if isinstance(i, str) else i.text for i in body.instances]
         if not texts:
             raise ServiceError(422, "invalid_request", "instances is empty: send at least one")
         answer = await infer(
             engine, settings, texts, generation_options(body.parameters, settings.task)
         )
-        return JSONResponse({"predictions": answer.outputs})
+        return FastJSONResponse({"predictions": answer.outputs})
 
     router.add_api_route(
         settings.aip_health_route,
