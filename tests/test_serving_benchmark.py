@@ -83,6 +83,14 @@ def test_report_ratios() -> None:
         serving.Cell("generated", 1, 32, 90.0, 10, 20, 100, 0),
         serving.Cell("bentoml", 1, 32, 45.0, 30, 60, 50, 0),
     ]
-    table = serving.table(cells, {(1, 32): 100.0})
-    assert "| generated | 1 | 32 | 90 | 0.90 |" in table
-    assert "| 1 | 32 | - | 2.00x | - |" in serving.summary(cells)
+    table = serving.table(cells, {(1, 32): (100.0, 120.0)})  # (a) one model, (a2) replicas
+    assert "| generated | 1 | 32 | 90 | 0.90 | 0.75 |" in table
+    assert "| bentoml | 1 | 32 | 45 | 0.45 | 0.38 |" in table
+    assert "| 1 | 32 | - | 2.00x | - | - | - |" in serving.summary(cells)
+
+
+def test_the_limit_batch_repeats_the_sentences_a_cell_sends() -> None:
+    one = serving.limit_batch(1)
+    assert one == [serving.SENTENCES[0]] * serving.MAX_BATCH
+    sixteen = serving.limit_batch(16)
+    assert sixteen == serving.SENTENCES[:16] * (serving.MAX_BATCH // 16)

@@ -1,5 +1,12 @@
-"""(d) LitServe with batching: requests are batched, then run MAX_BATCH sentences per pass."""
+"""(d) LitServe with batching: requests are batched, then run MAX_BATCH sentences per pass.
 
+BENCH_WORKERS sets `workers_per_device` (1 for 'litserve', 2 for 'litserve-2w'): that many
+inference processes, each loading its own model and batching on its own. LitServe also
+starts one HTTP server process per inference worker by default. Torch threads per worker
+come from BENCH_TORCH_THREADS (see minilm.py).
+"""
+
+import os
 import sys
 from typing import Any
 
@@ -7,6 +14,7 @@ import litserve as ls
 from minilm import MAX_BATCH, Embedder
 
 WAIT_S = 0.005
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 
 
 class EmbedAPI(ls.LitAPI):
@@ -38,14 +46,14 @@ class EmbedAPI(ls.LitAPI):
 if __name__ == "__main__":
     try:
         api = EmbedAPI(max_batch_size=MAX_BATCH, batch_timeout=WAIT_S)
-        server = ls.LitServer(api, accelerator="cpu", workers_per_device=1, timeout=60)
+        server = ls.LitServer(api, accelerator="cpu", workers_per_device=WORKERS, timeout=60)
     except TypeError:  # older LitServe: batching options on the server
         server = ls.LitServer(
             EmbedAPI(),
             accelerator="cpu",
             max_batch_size=MAX_BATCH,
             batch_timeout=WAIT_S,
-            workers_per_device=1,
+            workers_per_device=WORKERS,
             timeout=60,
         )
     server.run(host="127.0.0.1", port=int(sys.argv[1]), generate_client_file=False)
