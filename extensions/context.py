@@ -85,6 +85,16 @@ def slugify(text: str, sep: str = "-") -> str:
     return re.sub(r"[^a-z0-9]+", sep, (text or "").lower()).strip(sep)
 
 
+#: Kubernetes names and label values allow 63 characters; the longest suffix the manifests
+#: add to the base name is "-batch-input".
+K8S_NAME_LIMIT = 63 - len("-batch-input")
+
+
+def k8s_name(slug: str) -> str:
+    """Base name of every Kubernetes object: the slug, cut so that every suffixed name fits."""
+    return slug[:K8S_NAME_LIMIT].rstrip("-")
+
+
 class CatalogGlobals(Extension):
     """Make the catalog and its checks callable from copier.yml and templates."""
 
@@ -200,6 +210,7 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "torch_cpu_index_url": f"{catalog.TORCH_INDEX_BASE}/cpu",
         "model_context_dir": _model_context_dir(answers.get("model_id") or ""),
         "project_slug": slug,
+        "k8s_name": k8s_name(slug),
         "env_prefix": package.upper() + "_",
         "image_name": f"{registry}/{slug}" if registry else slug,
     }

@@ -120,6 +120,47 @@ def test_batch_kustomization_renders(case: str, render: Any) -> None:
         assert isinstance(json.loads(line)["text"], str)
 
 
+#: DNS-1123 label: what Services, Namespaces and label values (without the dots) must match.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+#: DNS-1123 subdomain: dot-separated labels, 253 characters at most (ConfigMap, Secret names).
+DNS_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+
+def _label_maps(node: Any) -> list[dict[str, str]]:
+    """Every ``labels`` / ``matchLabels`` map anywhere in an object."""
+    found: list[dict[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("labels", "matchLabels") and isinstance(value, dict):
+                found.append(value)
+            found.extend(_label_maps(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_label_maps(value))
+    return found
+
+
+def test_a_long_project_name_gives_valid_object_names_and_labels(render: Any) -> None:
+    """A 73-character project slug: every object name and label value still fits 63."""
+    name = "Customer support ticket routing and triage embeddings for the EMEA region"
+    project = render({"project_name": name, "kueue": True, "auth_enabled": True})
+    assert len(_answers(project)["project_name"]) > 63
+    sources = [f"overlays/{overlay}" for overlay in OVERLAYS] + ["batch"]
+    for source in sources:
+        for obj in _kustomize(str(project / "k8s" / source)):
+            object_name = obj["metadata"]["name"]
+            # ConfigMaps and Secrets may be DNS subdomains (kustomize appends a content hash);
+            # Services, Namespaces and Jobs (whose name becomes a label) must be DNS labels,
+            # and we keep every other object to the same 63 characters.
+            pattern = DNS_SUBDOMAIN if obj["kind"] in ("ConfigMap", "Secret") else DNS_LABEL
+            assert pattern.match(object_name), f"{obj['kind']} name {object_name!r}"
+            for labels in _label_maps(obj):
+                for key, value in labels.items():
+                    assert len(value) <= 63, f"{obj['kind']} label {key}={value!r}"
+
+
 # --- schemas -------------------------------------------------------------------------------
 
 
@@ -294,7 +335,7 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         if answers["auth_enabled"]:
             assert "api_token" in fields
             ref = env[f"{prefix}API_TOKEN"]["valueFrom"]["secretKeyRef"]
-            assert ref == {"name": f"{facts['project_slug']}-api-token", "key": "token"}
+            assert ref == {"name": f"{facts['k8s_name']}-api-token", "key": "token"}
         else:
             assert f"{prefix}API_TOKEN" not in env
 
