@@ -13,6 +13,10 @@ two limits, both measured beside each cell on exactly the sentences that cell se
   with its own model and max(1, threads // N) torch threads. On a few cores N small models
   can beat one wide one; 'x best limit' divides by max(a, a2).
 
+Each cell runs --rounds rounds (the order of the systems rotates); the report gives each
+system's median round and, generated against each other system, the median of the ratios
+measured within each round (neighbours in time share the machine's moods).
+
 Both limits run in a child process started with its torch/OMP/MKL threads already set, so
 neither inherits the other's thread pools.
 
@@ -540,8 +544,27 @@ OTHERS = {
 }
 
 
-def summary(cells: list[Cell]) -> str:
-    """The generated server against each other system, cell by cell."""
+def median_cell(runs: list[Cell]) -> Cell:
+    """The median round by throughput (the upper one for an even count); errors of all."""
+    ordered = sorted(runs, key=lambda c: c.sentences_per_s)
+    middle = ordered[len(ordered) // 2]
+    return Cell(
+        middle.system,
+        middle.size,
+        middle.concurrency,
+        middle.sentences_per_s,
+        middle.p50_ms,
+        middle.p99_ms,
+        middle.requests,
+        sum(c.errors for c in runs),
+    )
+
+
+def summary(
+    cells: list[Cell], rounds: dict[tuple[str, int, int], list[float]] | None = None
+) -> str:
+    """The generated server against each other system, cell by cell: the median of the
+    ratios measured within each round when ``rounds`` is given, else the ratio of cells."""
     lines = [
         "| sentences/request | concurrency | "
         + " | ".join(f"vs {label}" for label in OTHERS.values())
@@ -552,8 +575,16 @@ def summary(cells: list[Cell]) -> str:
     for (system, size, conc), ours in by.items():
         if system != "generated":
             continue
-        ratios = [by.get((other, size, conc)) for other in OTHERS]
-        text = [f"{ours / r:.2f}x" if r else "-" for r in ratios]
+        text = []
+        for other in OTHERS:
+            theirs = by.get((other, size, conc))
+            if not theirs:
+                text.append("-")
+            elif rounds and (other, size, conc) in rounds:
+                paired = zip(rounds[(system, size, conc)], rounds[(other, size, conc)], strict=True)
+                text.append(f"{statistics.median(g / o for g, o in paired if o):.2f}x")
+            else:
+                text.append(f"{ours / theirs:.2f}x")
         lines.append(f"| {size} | {conc} | " + " | ".join(text) + " |")
     return "\n".join(lines)
 
@@ -573,7 +604,9 @@ def main() -> int:
         default=2,
         help="models in the (a2) limit, each with max(1, threads // replicas) torch threads",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per cell; the best counts")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per cell; the median round is reported"
+    )
     parser.add_argument("--concurrency", default="1,8,32,64")
     parser.add_argument("--sizes", default="1,16", help="sentences per request")
     parser.add_argument(
@@ -611,6 +644,7 @@ def main() -> int:
     wanted = args.systems.split(",")
     cells: list[Cell] = []
     limits: dict[tuple[int, int], tuple[float, float]] = {}
+    rounds_by_system: dict[tuple[str, int, int], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         available = systems(args, work, args.model_dir)
@@ -640,60 +674,65 @@ def main() -> int:
             print(f"{name} is ready", flush=True)
         for size in sizes:
             for concurrency in concurrencies:
-                # On a shared machine only neighbours compare: the limit is measured next to
-                # each cell, and each cell is the best of --rounds rounds (order rotated), which
-                # filters out the moments when other work took the CPU.
+                # On a noisy machine only neighbours compare: the limits are measured next to
+                # each cell in every round, the order of the systems rotates, and the report
+                # gives the median round of each system and the median of the per-round ratios.
                 names = list(specs)
-                best_limit = best_limit2 = 0.0
-                best: dict[str, Cell] = {}
+                limit_runs: list[float] = []
+                limit2_runs: list[float] = []
+                runs: dict[str, list[Cell]] = {name: [] for name in names}
                 for round_ in range(args.rounds):
-                    best_limit = max(best_limit, limit.measure(size, args.duration))
-                    best_limit2 = max(best_limit2, limit2.measure(size, args.duration))
+                    limit_runs.append(limit.measure(size, args.duration))
+                    limit2_runs.append(limit2.measure(size, args.duration))
                     order = names[round_ % len(names) :] + names[: round_ % len(names)]
                     for name in order:
                         spec = specs[name]
                         servers[name].resume()
                         try:
-                            cell = measure(
-                                name,
-                                ports[name],
-                                spec["path"],
-                                spec["body"],
-                                size,
-                                concurrency,
-                                args.duration,
-                                args.warmup,
+                            runs[name].append(
+                                measure(
+                                    name,
+                                    ports[name],
+                                    spec["path"],
+                                    spec["body"],
+                                    size,
+                                    concurrency,
+                                    args.duration,
+                                    args.warmup,
+                                )
                             )
                         finally:
                             servers[name].pause()
-                        previous = best.get(name)
-                        errors = cell.errors + (previous.errors if previous else 0)
-                        if previous is None or cell.sentences_per_s > previous.sentences_per_s:
-                            best[name] = cell
-                        best[name].errors = errors  # errors count over every round
-                limits[(size, concurrency)] = (best_limit, best_limit2)
+                median_limit = statistics.median(limit_runs)
+                median_limit2 = statistics.median(limit2_runs)
+                limits[(size, concurrency)] = (median_limit, median_limit2)
+                for name in names:
+                    rounds_by_system[(name, size, concurrency)] = [
+                        c.sentences_per_s for c in runs[name]
+                    ]
                 print(
-                    f"(a) in-process limit: {best_limit:.0f} sentences/s; "
-                    f"(a2) limit, {args.replicas} replicas: {best_limit2:.0f} sentences/s",
+                    f"(a) in-process limit: {median_limit:.0f} sentences/s; "
+                    f"(a2) limit, {args.replicas} replicas: {median_limit2:.0f} sentences/s",
                     flush=True,
                 )
-                top = max(best_limit, best_limit2)
+                top = max(median_limit, median_limit2)
                 for name in names:
-                    cell = best[name]
+                    cell = median_cell(runs[name])
                     cells.append(cell)
                     print(
                         f"{name:14} size={size:2} c={concurrency:2}: "
                         f"{cell.sentences_per_s:6.0f} sent/s "
-                        f"({cell.sentences_per_s / best_limit:.2f}x limit, "
+                        f"({cell.sentences_per_s / median_limit:.2f}x limit, "
                         f"{cell.sentences_per_s / top:.2f}x best limit) "
                         f"p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
                         f"errors={cell.errors}",
                         flush=True,
                     )
     report = (
-        f"torch threads: {args.threads}; best of {args.rounds} rounds of {args.duration:g} s per "
-        "cell (errors summed over all rounds). Both limits are measured beside each cell "
-        "(best of the same rounds) on the sentences that cell sends, in batches of "
+        f"torch threads: {args.threads}; {args.rounds} rounds of {args.duration:g} s per cell; "
+        "each row is the system's median round (sentences/s, p50, p99), errors are summed over "
+        "all rounds. Both limits are measured beside each cell in every round (median "
+        "reported) on the sentences that cell sends, in batches of "
         f"{MAX_BATCH}: (a) one model with {args.threads} torch threads; (a2) "
         f"{args.replicas} replicas, each run by its own thread with {replica_threads} torch "
         "thread(s). 'x limit' divides by (a), 'x best limit' by max(a, a2). The '-2w' "
@@ -706,8 +745,8 @@ def main() -> int:
         )
         + "\n\n"
         + table(cells, limits)
-        + "\n\nGenerated server throughput relative to the others:\n\n"
-        + summary(cells)
+        + "\n\nGenerated server throughput relative to the others (median over the rounds of "
+        "the ratio measured within each round):\n\n" + summary(cells, rounds_by_system)
     )
     print("\n" + report)
     if args.output:

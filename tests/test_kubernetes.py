@@ -338,6 +338,12 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
             assert ref == {"name": f"{facts['k8s_name']}-api-token", "key": "token"}
         else:
             assert f"{prefix}API_TOKEN" not in env
+        # the model's CPU threads follow the container's CPU limit, not the node's cores
+        assert "torch_threads" in fields
+        threads = env[f"{prefix}TORCH_THREADS"]["valueFrom"]["resourceFieldRef"]
+        assert threads["containerName"] == container["name"]
+        assert threads["resource"] == "limits.cpu"
+        assert str(threads["divisor"]) == "1" and "cpu" in container["resources"]["limits"]
 
         # probes on the server's routes, budgets from the weights strategy, drain
         assert container["startupProbe"]["httpGet"]["path"] == "/ready"

@@ -94,3 +94,13 @@ def test_the_limit_batch_repeats_the_sentences_a_cell_sends() -> None:
     assert one == [serving.SENTENCES[0]] * serving.MAX_BATCH
     sixteen = serving.limit_batch(16)
     assert sixteen == serving.SENTENCES[:16] * (serving.MAX_BATCH // 16)
+
+
+def test_each_cell_reports_its_median_round_and_paired_ratios() -> None:
+    rounds = [serving.Cell("generated", 1, 32, rate, 10, 20, 100, 1) for rate in (90, 50, 70)]
+    cell = serving.median_cell(rounds)
+    assert cell.sentences_per_s == 70 and cell.errors == 3  # errors of every round
+    cells = [cell, serving.Cell("litserve", 1, 32, 50.0, 10, 20, 50, 0)]
+    # within each round: 90/45 = 2.0, 50/50 = 1.0, 70/50 = 1.4 -> median 1.4
+    paired = {("generated", 1, 32): [90.0, 50.0, 70.0], ("litserve", 1, 32): [45.0, 50.0, 50.0]}
+    assert "| 1 | 32 | - | - | - | 1.40x | - |" in serving.summary(cells, paired)
