@@ -214,9 +214,12 @@ class Batcher:
                         self._cond.wait(left)
                     batch = self._take(share_among=self._idle)
                     if batch:
-                        self._busy += len(batch)
-                        alone = len(batch) == 1 and not self._queue
+                        # One request at a time: a lone input, nothing queued, no other
+                        # worker busy. Under load a worker can also catch a lone input
+                        # between bursts; that must not switch the batch wait off.
+                        alone = len(batch) == 1 and not self._queue and not self._busy
                         self._solo_batches = self._solo_batches + 1 if alone else 0
+                        self._busy += len(batch)
                         if self._queue:
                             self._cond.notify()  # what is left is for another idle worker
                         return batch
