@@ -460,62 +460,36 @@ def systems(args: argparse.Namespace, work: Path, model_dir: str) -> dict[str, d
         f"{prefix}MAX_QUEUE_ITEMS": "4096",
     }
     main_py, bench_py = sys.executable, args.bench_python
-    bentoml = {
-        "cmd": lambda p: [
-            bench_py,
-            "-m",
-            "bentoml",
-            "serve",
-            "bento_service:Embed",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(p),
-        ],
-        "env": base_env,
-        "cwd": SERVERS,
-        "ready": "/readyz",
-        "path": "/embed",
-        "body": lambda t: {"inputs": t},
-    }
-    litserve = {
-        "cmd": lambda p: [bench_py, "litserve_server.py", str(p)],
-        "env": base_env,
-        "cwd": SERVERS,
-        "ready": "/health",
-        "path": "/predict",
-        "body": lambda t: {"inputs": t},
-    }
-    return {
-        "naive-fastapi": {
-            "cmd": lambda p: [main_py, "naive_fastapi.py", str(p)],
-            "env": base_env,
-            "cwd": SERVERS,
-            "ready": "/health",
-            "path": "/embed",
+
+    def spec(cmd, ready: str, path: str, env: dict[str, str] = base_env, cwd: Path = SERVERS):  # type: ignore[no-untyped-def]
+        """How to start one server and what to send it (every body is {"inputs": [...]})."""
+        return {
+            "cmd": cmd,
+            "env": env,
+            "cwd": cwd,
+            "ready": ready,
+            "path": path,
             "body": lambda t: {"inputs": t},
-        },
+        }
+
+    bento_cmd = [bench_py, "-m", "bentoml", "serve", "bento_service:Embed", "--host", "127.0.0.1"]
+    litserve_cmd = [bench_py, "litserve_server.py"]
+    generated_cmd = [main_py, "-m", f"{package}.cli", "serve", "--host", "127.0.0.1"]
+    bentoml = spec(lambda p: [*bento_cmd, "--port", str(p)], "/readyz", "/embed")
+    litserve = spec(lambda p: [*litserve_cmd, str(p)], "/health", "/predict")
+    return {
+        "naive-fastapi": spec(lambda p: [main_py, "naive_fastapi.py", str(p)], "/health", "/embed"),
         "bentoml": bentoml,
         "bentoml-2w": {**bentoml, "env": two_worker_env},
         "litserve": litserve,
         "litserve-2w": {**litserve, "env": two_worker_env},
-        "generated": {
-            "cmd": lambda p: [
-                main_py,
-                "-m",
-                f"{package}.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(p),
-            ],
-            "env": generated_env,
-            "cwd": project,
-            "ready": "/ready",
-            "path": "/v1/predict",
-            "body": lambda t: {"inputs": t},
-        },
+        "generated": spec(
+            lambda p: [*generated_cmd, "--port", str(p)],
+            "/ready",
+            "/v1/predict",
+            env=generated_env,
+            cwd=project,
+        ),
     }
 
 
