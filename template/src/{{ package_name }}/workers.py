@@ -3,7 +3,7 @@
 On a CPU, one model with every thread on every batch wastes much of them: a batch of short
 sentences is too small a matrix to keep many threads busy, and the Python between operators
 runs on one. Two workers (replicas sharing one copy of the weights), each with half of the
-threads, run two batches at once; on the 2-core benchmark machine that is 1.22x the
+threads, run two batches at once; on the 2-core benchmark machine that is 1.11-1.33x the
 throughput of one worker with 2 threads (docs/benchmarks.md). A GPU runs one worker: its
 batches already fill the device.
 """
