@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: ServerState = app.state.server
         layout = worker_layout(settings)
-        log.info("%d model worker(s), %s CPU thread(s) each", layout.workers, layout.threads)
+        threads = layout.threads or "the runtime's default"
+        log.info("%d model worker(s), %s CPU thread(s) each", layout.workers, threads)
         engine = Batcher(
             lambda: state.predictor,
             max_batch_size=settings.max_batch_size,
