@@ -14,7 +14,6 @@ same build again after changing only application code (dependency layers reused)
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import snapshot_template  # noqa: E402
+from tests.conftest import render_answers, snapshot_template  # noqa: E402
 from tests.test_images_podman import (  # noqa: E402
     ANSWERS,
     OFFLINE_TORCH,
     Running,
+    build,
     check_embeddings,
     env_prefix,
     image_size,
@@ -38,33 +38,12 @@ from tests.test_images_podman import (  # noqa: E402
 
 
 def build_seconds(project: Path, host: str, flavor: str, *extra: str) -> tuple[str, float]:
-    import os
-
-    env = {**os.environ, "DOCKER_HOST": host, "PYTHONPATH": str(project / "src")}
-    args = [
-        sys.executable,
-        "-m",
-        f"{package(project)}.cli",
-        "images",
-        "build",
-        "--flavor",
-        flavor,
-        "--repository",
-        "localhost/image-bench",
-        "--tag",
-        "bench",
-        "--network",
-        "host",
-        "-q",
-        *extra,
-    ]
+    """The generated `images build`, as the image tests run it, and how long it took."""
     started = time.monotonic()
-    done = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=3600)
-    seconds = time.monotonic() - started
-    if done.returncode != 0:
-        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("built "))
-    return line.split()[1], seconds
+    reference = build(
+        project, host, flavor, *extra, repository="localhost/image-bench", timeout=3600
+    )
+    return reference, time.monotonic() - started
 
 
 def startup_seconds(host: str, reference: str, prefix: str, path: str) -> float:
@@ -85,21 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flavors", nargs="+", default=["cpu", "onnx"], choices=["cpu", "onnx"])
     opts = parser.parse_args()
-    import copier
-
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        template = snapshot_template(work / "template")
-        project = work / "project"
-        copier.run_copy(
-            str(template),
-            str(project),
-            data=ANSWERS,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+        project = render_answers(snapshot_template(work / "template"), work / "project", ANSWERS)
         prepare_context(project)
         service, host = start_service(work)
         rows = []
@@ -121,8 +88,8 @@ def main() -> None:
             service.wait(timeout=30)
     print("| image | size (MB) | cold build (s) | rebuild after code edit (s) | start (s) |")
     print("|---|---:|---:|---:|---:|")
-    for flavor, size, cold, warm, ready in rows:
-        print(f"| {flavor} | {size:.0f} | {cold:.0f} | {warm:.1f} | {ready} |")
+    for name, megabytes, cold_s, warm_s, start in rows:
+        print(f"| {name} | {megabytes:.0f} | {cold_s:.0f} | {warm_s:.1f} | {start} |")
 
 
 if __name__ == "__main__":

@@ -402,15 +402,10 @@ def running(
 def render_generated(dest: Path) -> tuple[Path, str]:
     """Render the template's defaults (working tree) into ``dest``; return (project, package)."""
     sys.path.insert(0, str(ROOT))
-    import copier
+    from tests.conftest import render_answers, snapshot_template
 
-    from tests.conftest import snapshot_template
-
-    snapshot = snapshot_template(dest / "template")
-    copier.run_copy(
-        str(snapshot), str(dest / "project"), defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True
-    )
-    return dest / "project", "minilm_embeddings"
+    project = render_answers(snapshot_template(dest / "template"), dest / "project")
+    return project, "minilm_embeddings"
 
 
 def thread_env(threads: int) -> dict[str, str]:

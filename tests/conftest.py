@@ -41,6 +41,22 @@ def tracked_files(root: Path) -> list[str]:
     return [name for name in out.split("\0") if name and (root / name).is_file()]
 
 
+def render_answers(template: Path, dst: Path, answers: dict[str, Any] | None = None) -> Path:
+    """``copier copy`` of a template snapshot into ``dst``: the answers on top of the defaults."""
+    import copier
+
+    copier.run_copy(
+        str(template),
+        str(dst),
+        data=answers or {},
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return dst
+
+
 def snapshot_template(dst: Path) -> Path:
     """Copy the template's working tree into ``dst`` as a fresh one-commit git repo."""
     for name in tracked_files(ROOT):
@@ -63,24 +79,14 @@ def render(
     template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[dict[str, Any]], Path]:
     """Render answers on top of the defaults (cached per answer set); return the project dir."""
-    import copier
-
     cache: dict[str, Path] = {}
 
     def _render(answers: dict[str, Any]) -> Path:
         key = repr(sorted(answers.items()))
         if key not in cache:
-            dst = tmp_path_factory.mktemp("render")
-            copier.run_copy(
-                str(template_snapshot),
-                str(dst),
-                data=answers,
-                defaults=True,
-                unsafe=True,
-                vcs_ref="HEAD",
-                quiet=True,
+            cache[key] = render_answers(
+                template_snapshot, tmp_path_factory.mktemp("render"), answers
             )
-            cache[key] = dst
         return cache[key]
 
     return _render

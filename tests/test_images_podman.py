@@ -164,32 +164,35 @@ def export_artifacts(root: Path) -> None:
     if not any((root / "src").rglob("export/onnx.py")):
         export_onnx(root / "artifacts/onnx")
         return
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(root / "src"),
-        "HF_HUB_OFFLINE": "1",
-        f"{env_prefix(root)}MODEL_DIR": str(model_dir()),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            f"{package(root)}.cli",
-            "export-onnx",
-            "--int8",
-            "off",
-            "--samples",
-            "16",
-            "--bench-seconds",
-            "0",
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
+    extra = {"HF_HUB_OFFLINE": "1", f"{env_prefix(root)}MODEL_DIR": str(model_dir())}
+    run_cli(
+        root,
+        "export-onnx",
+        "--int8",
+        "off",
+        "--samples",
+        "16",
+        "--bench-seconds",
+        "0",
+        env=extra,
         timeout=1200,
     )
+
+
+def run_cli(
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 1800
+) -> str:
+    """Run the generated project's CLI from its source tree; fail with its output; stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"{package(project)}.cli", *args],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src"), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
 
 
 @pytest.fixture(scope="session")
@@ -205,35 +208,23 @@ def package(project: Path) -> str:
     return next(p.name for p in (project / "src").iterdir() if (p / "cli.py").is_file())
 
 
-def build(project: Path, docker_host: str, flavor: str, *extra: str) -> str:
+def build(
+    project: Path,
+    docker_host: str,
+    flavor: str,
+    *extra: str,
+    repository: str = "localhost/image-test",
+    timeout: float = 1800,
+) -> str:
     """Run the generated `images build` command; return the image reference it printed."""
-    env = {**os.environ, "DOCKER_HOST": docker_host, "PYTHONPATH": str(project / "src")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            f"{package(project)}.cli",
-            "images",
-            "build",
-            "--flavor",
-            flavor,
-            "--repository",
-            "localhost/image-test",
-            "--tag",
-            "ci",
-            "--network",
-            "host",
-            "-q",
-            *extra,
-        ],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
+    stdout = run_cli(
+        project,
+        *("images", "build", "--flavor", flavor, "--repository", repository, "--tag", "ci"),
+        *("--network", "host", "-q", *extra),
+        env={"DOCKER_HOST": docker_host},
+        timeout=timeout,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("built "))
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("built "))
     print(line)
     return line.split()[1]
 
