@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..batching import Batcher
@@ -15,6 +16,7 @@ from ..config import Settings, get_settings
 from ..metrics import MetricsMiddleware, ServingMetrics
 from ..workers import worker_layout
 from .errors import install_error_handlers
+from .hot_routes import HotRoutes
 from .inference import install_engine_errors
 from .limits import BodySizeLimit
 from .loader import load_and_warm
@@ -22,6 +24,20 @@ from .routes import protocol_routers
 from .state import Health, ServerState
 
 log = logging.getLogger(__name__)
+
+
+class ServingApp(FastAPI):
+    """FastAPI with the serving layers in front of its own middleware stack, outermost
+    first: metrics (they see every status), the body-size limit, the hot routes."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        settings: Settings = self.state.settings
+        if settings.hot_routes:
+            routes = [route for router in self.state.routers for route in router.routes]
+            app = self.state.hot_routes = HotRoutes(app, self, routes)
+        app = BodySizeLimit(app, max_bytes=settings.max_body_bytes)
+        return MetricsMiddleware(app, metrics=self.state.metrics)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,14 +71,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.set(Health.DRAINING, "shutting down")
         await engine.stop(timeout_s=settings.drain_timeout_s)  # finishes queued work first
 
-    app = FastAPI(title=settings.served_model_name, version=__version__, lifespan=lifespan)
+    app = ServingApp(title=settings.served_model_name, version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.server = ServerState()
     app.state.metrics = metrics
     install_error_handlers(app)
     install_engine_errors(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every status
-    for router in protocol_routers(settings):
+    app.state.routers = protocol_routers(settings)
+    for router in app.state.routers:
         app.include_router(router)
     return app

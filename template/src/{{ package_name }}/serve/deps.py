@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from ..config import Settings
 from .errors import ServiceError
-from .state import Health, ServerState
+from .state import ServerState
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -28,29 +28,28 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
-async def require_token(request: Request, settings: SettingsDep) -> None:
-    """Bearer-token check for inference routes (health routes never depend on it)."""
+def token_problem(header: str, settings: Settings) -> str | None:
+    """Why an ``Authorization`` header is refused; None when it is accepted (or auth is off)."""
     if not settings.require_auth:
-        return
-    header = request.headers.get("authorization", "")
+        return None
     scheme, _, token = header.partition(" ")
     expected = settings.api_token.get_secret_value() if settings.api_token else ""
     if scheme.lower() != "bearer" or not token:
-        raise ServiceError(
-            401,
-            "unauthorized",
-            "missing bearer token: send 'Authorization: Bearer <token>'",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        return "missing bearer token: send 'Authorization: Bearer <token>'"
     if not secrets.compare_digest(token.encode(), expected.encode()):
-        raise ServiceError(
-            401, "unauthorized", "invalid bearer token", {"WWW-Authenticate": "Bearer"}
-        )
+        return "invalid bearer token"
+    return None
+
+
+async def require_token(request: Request, settings: SettingsDep) -> None:
+    """Bearer-token check for inference routes (health routes never depend on it)."""
+    problem = token_problem(request.headers.get("authorization", ""), settings)
+    if problem is not None:
+        raise ServiceError(401, "unauthorized", problem, {"WWW-Authenticate": "Bearer"})
 
 
 async def require_ready(state: StateDep) -> ServerState:
-    # While draining (SIGTERM) /ready says 503 but requests that still arrive are served.
-    if state.predictor is None or state.health not in (Health.READY, Health.DRAINING):
+    if not state.accepting:
         raise ServiceError(
             503, "not_ready", f"model is not ready: {state.reason}", {"Retry-After": "5"}
         )

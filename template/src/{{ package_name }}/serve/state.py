@@ -34,3 +34,9 @@ class ServerState:
     @property
     def ready(self) -> bool:
         return self.health is Health.READY
+
+    @property
+    def accepting(self) -> bool:
+        """Inference routes take work: the model is loaded and the server is ready, or
+        draining (after SIGTERM /ready says 503, but requests that still arrive are served)."""
+        return self.predictor is not None and self.health in (Health.READY, Health.DRAINING)

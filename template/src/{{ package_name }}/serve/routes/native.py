@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ..deps import Authorized, SettingsDep
 from ..errors import ServiceError
+from ..hot_routes import hot
 from ..inference import EngineDep, Ready, infer
 from ..responses import FastJSONResponse
 from ..schemas import PredictParameters, PredictRequest, PredictResponse
@@ -27,6 +28,7 @@ def generation_options(parameters: PredictParameters, task: str) -> dict[str, An
 
 
 @router.post("/v1/predict", response_model=PredictResponse)
+@hot
 async def predict(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:

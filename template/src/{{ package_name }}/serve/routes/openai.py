@@ -19,6 +19,7 @@ from ...batching import Item
 from ...config import Settings
 from ..deps import Authorized, ReadyState, SettingsDep
 from ..errors import ServiceError
+from ..hot_routes import hot
 from ..inference import EngineDep, Ready, check_inputs, infer
 from ..openai_schemas import (
     ChatRequest,
@@ -97,6 +98,7 @@ def _b64(vector: list[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
 
 
+@hot
 async def embeddings(
     body: EmbeddingsRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:

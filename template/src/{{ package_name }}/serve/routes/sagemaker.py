@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..deps import Authorized, SettingsDep, StateDep
+from ..hot_routes import hot
 from ..inference import EngineDep, Ready, infer
 from ..responses import FastJSONResponse
 from ..schemas import HealthResponse, PredictRequest, PredictResponse
@@ -30,6 +31,7 @@ async def ping(state: StateDep) -> FastJSONResponse:
 
 
 @router.post("/invocations", response_model=PredictResponse, dependencies=[Authorized, Ready])
+@hot
 async def invocations(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:

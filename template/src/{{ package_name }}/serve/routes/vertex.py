@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...config import Settings
 from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
+from ..hot_routes import hot
 from ..inference import EngineDep, Ready, infer
 from ..responses import FastJSONResponse
 from ..schemas import HealthResponse, PredictParameters
@@ -49,6 +50,7 @@ def build_router(settings: Settings) -> APIRouter:
         body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
         return FastJSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
 
+    @hot
     async def predict(
         body: VertexRequest, engine: EngineDep, settings: SettingsDep
     ) -> FastJSONResponse:
