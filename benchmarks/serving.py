@@ -272,10 +272,8 @@ class Limit:
     def __init__(self, model_dir: str, replicas: int, torch_threads: int, log: Path) -> None:
         env = {
             **os.environ,
+            **thread_env(torch_threads),
             "BENCH_MODEL_DIR": model_dir,
-            "BENCH_TORCH_THREADS": str(torch_threads),
-            "OMP_NUM_THREADS": str(torch_threads),
-            "MKL_NUM_THREADS": str(torch_threads),
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
         }
