@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import render_answers, snapshot_template  # noqa: E402
-from tests.test_images_podman import (  # noqa: E402
+from tests.images.test_images_podman import (  # noqa: E402
     ANSWERS,
     OFFLINE_TORCH,
     Running,
@@ -35,6 +34,7 @@ from tests.test_images_podman import (  # noqa: E402
     prepare_context,
     start_service,
 )
+from tests.support.repo import render_answers, snapshot_template  # noqa: E402
 
 
 def build_seconds(project: Path, host: str, flavor: str, *extra: str) -> tuple[str, float]:

@@ -400,7 +400,7 @@ def running(
 def render_generated(dest: Path) -> tuple[Path, str]:
     """Render the template's defaults (working tree) into ``dest``; return (project, package)."""
     sys.path.insert(0, str(ROOT))
-    from tests.conftest import render_answers, snapshot_template
+    from tests.support.repo import render_answers, snapshot_template
 
     project = render_answers(snapshot_template(dest / "template"), dest / "project")
     return project, "minilm_embeddings"

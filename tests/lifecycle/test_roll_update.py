@@ -13,8 +13,15 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import GIT_ENV, ROOT, git
-from .test_update import CONFIG_JINJA, NEW_TOKENS_V1, PKG, copy_at, edit, two_releases
+from tests.lifecycle.test_update import (
+    CONFIG_JINJA,
+    NEW_TOKENS_V1,
+    PKG,
+    copy_at,
+    edit,
+    two_releases,
+)
+from tests.support.repo import GIT_ENV, ROOT, git
 
 __all__ = ["two_releases"]  # the module-scoped fixture, shared with test_update
 

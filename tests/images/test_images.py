@@ -18,11 +18,10 @@ import yaml
 
 from extensions import catalog
 from extensions.context import PROBE_STARTUP_SECONDS, derive
+from tests.support.dockerfiles import exec_form, stages
+from tests.support.matrix import CASES
 
-from .dockerfiles import exec_form, stages
-from .matrix import CASES
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GPUS = [acc for acc in catalog.ACCELERATORS.values() if acc.is_gpu]
 #: every GPU of the catalog, rendered with no cloud target so any count is valid
 GPU_CASES = {acc.key: {"accelerator": acc.key, "deploy_targets": []} for acc in GPUS}

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import run_generated_tests
-from .matrix import CASES, GENERATED_SUITES
+from tests.support.matrix import CASES, GENERATED_SUITES
+from tests.support.repo import run_generated_tests
 
 
 @pytest.mark.parametrize("case", GENERATED_SUITES)

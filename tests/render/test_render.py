@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from .expectations import expected_files
-from .matrix import CASES, GENERATED_SUITES
+from tests.support.expectations import expected_files
+from tests.support.matrix import CASES, GENERATED_SUITES
 
 # Jinja left behind; GitHub Actions expressions (${{ ... }}) are legitimate.
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, git
+from tests.support.repo import ROOT, git
 
 SCRIPT = [sys.executable, str(ROOT / "scripts" / "changelog.py")]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import git, run_generated_tests, snapshot_template
+from tests.support.repo import git, run_generated_tests, snapshot_template
 
 CONFLICT = re.compile(r"^(<<<<<<< |>>>>>>> )", re.M)
 PKG = "minilm_embeddings"  # the default package name

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import ROOT
-from .matrix import CASES
+from tests.support.matrix import CASES
+from tests.support.repo import ROOT
 
 WORKFLOW_CASES = ["default", "cpu-generation", "edge-onnxruntime", "all-targets-l4"]
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import git
-from .matrix import CASES
+from tests.support.matrix import CASES
+from tests.support.repo import git
 
 #: one render per code path: every task, runtime, target, Kueue and "no target".
 MYPY_CASES = [

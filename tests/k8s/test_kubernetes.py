@@ -26,9 +26,9 @@ import jsonschema
 import pytest
 import yaml
 
-from .conftest import ROOT
-from .kueue_schemas import SCHEMAS, cel_problems
-from .matrix import CASES
+from tests.support.kueue_schemas import SCHEMAS, cel_problems
+from tests.support.matrix import CASES
+from tests.support.repo import ROOT
 
 #: The oldest Kubernetes the manifests support: preStop ``sleep`` (PodLifecycleSleepAction)
 #: is beta and on by default from 1.30; on 1.29 the API server drops it silently.

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import run_generated_tests
-from .matrix import CASES
+from tests.support.matrix import CASES
+from tests.support.repo import run_generated_tests
 
 CLOUD_TARGETS = ("sagemaker", "vertex", "modal")
 CLOUD_CASES = [
