@@ -361,7 +361,7 @@ def _layers(docker_host: str, reference: str) -> list[str]:
 
 def test_code_change_reuses_dependency_layers(project: Path, docker_host: str) -> None:
     before = _layers(docker_host, build(project, docker_host, "cpu", *OFFLINE_TORCH))
-    module = project / "src" / package(project) / "serve" / "routes" / "health.py"
+    module = project / "src" / package(project) / "serve" / "protocols" / "health.py"
     original = module.read_text(encoding="utf-8")
     module.write_text(original + "\n# an application code change\n", encoding="utf-8")
     try:

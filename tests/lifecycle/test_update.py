@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.generated import project_module
 from tests.support.repo import git, run_generated_tests, snapshot_template
 
 CONFLICT = re.compile(r"^(<<<<<<< |>>>>>>> )", re.M)
@@ -182,7 +183,7 @@ def test_answer_change_rerenders_every_artifact_consistently(
 ) -> None:
     """Changing answers on update gives exactly what a fresh copy with those answers gives.
 
-    Compared file by file, so every artifact (hardware.py, Makefile, CI, and the Dockerfiles
+    Compared file by file, so every artifact (project.py, Makefile, CI, and the Dockerfiles
     and manifests where they exist) is covered; then the generated tests run on the result.
     """
     from extensions.context import derive
@@ -225,8 +226,8 @@ def test_answer_change_rerenders_every_artifact_consistently(
     assert not differ, f"update and fresh copy differ in {differ}"
 
     hw = derive(recorded)["hw"]
-    hardware = (project / "src" / PKG / "hardware.py").read_text(encoding="utf-8")
-    assert 'key="nvidia-l4"' in hardware and f'cuda_image="{hw["cuda_image"]}"' in hardware
+    hardware = project_module(project).HARDWARE
+    assert hardware.key == "nvidia-l4" and hardware.min_driver == hw["min_driver"]
     assert f"whl/{hw['torch_index']}" in (project / "Makefile").read_text(encoding="utf-8")
     assert leftovers(project) == ([], [])
 
@@ -260,15 +261,14 @@ def test_migration_renames_an_old_answer_before_the_update(tmp_path: Path) -> No
 
     project = copy_at(template, "v0.0.9", tmp_path / "project", {"gpu": "nvidia-l4"})
     assert answers(project)["gpu"] == "nvidia-l4" and "accelerator" not in answers(project)
-    hardware = project / "src" / PKG / "hardware.py"
-    assert 'key="nvidia-l4"' in hardware.read_text(encoding="utf-8")
+    assert project_module(project).HARDWARE.key == "nvidia-l4"
 
     done = copier_cli(project, "update", "--defaults", "--trust", "--vcs-ref", "v0.1.0")
 
     recorded = answers(project)
     assert recorded["accelerator"] == "nvidia-l4" and "gpu" not in recorded
     assert recorded["_commit"] == "v0.1.0"
-    assert 'key="nvidia-l4"' in hardware.read_text(encoding="utf-8")
+    assert project_module(project).HARDWARE.key == "nvidia-l4"
     assert "renamed gpu -> accelerator" in done.stderr
     assert leftovers(project) == ([], [])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tomllib
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from tests.support.expectations import expected_files
+from tests.support.generated import project_module
 from tests.support.matrix import CASES, GENERATED_SUITES
 
 # Jinja left behind; GitHub Actions expressions (${{ ... }}) are legitimate.
@@ -77,10 +79,12 @@ def test_hardware_module_matches_the_catalog(case: str, render: Any) -> None:
     from extensions.context import derive
 
     project = render(CASES[case])
-    answers = _answers(project)
-    hw = derive(answers)["hw"]
-    text = (project / "src" / answers["package_name"] / "hardware.py").read_text()
-    assert f'cuda_image="{hw["cuda_image"]}"' in text
-    assert f'torch_index="{hw["torch_index"]}"' in text
-    assert f'sagemaker_instance_type="{hw["sagemaker_instance"]}"' in text
-    assert f"gpu_count={hw['gpu_count']}" in text
+    hw = derive(_answers(project))["hw"]
+    hardware = project_module(project).HARDWARE
+    catalog_names = {
+        "sagemaker_instance_type": "sagemaker_instance",
+        "vertex_machine_type": "vertex_machine",
+    }
+    for field in dataclasses.fields(hardware):
+        assert getattr(hardware, field.name) == hw[catalog_names.get(field.name, field.name)], field
+    assert hardware.device == ("cuda" if hw["is_gpu"] else "cpu")

@@ -18,13 +18,19 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         "Makefile",
         "pyproject.toml",
         f"{pkg}/__init__.py",
-        f"{pkg}/config.py",
-        f"{pkg}/hardware.py",
-        f"{pkg}/model.py",
+        f"{pkg}/settings.py",
+        f"{pkg}/project.py",
+        f"{pkg}/errors.py",
+        f"{pkg}/runtime/predictor.py",
+        f"{pkg}/runtime/load.py",
+        f"{pkg}/runtime/torch_predictors.py",
+        f"{pkg}/runtime/workers.py",
         f"{pkg}/cli.py",
         f"{pkg}/serve/app.py",
-        f"{pkg}/serve/routes/health.py",
-        f"{pkg}/serve/routes/native.py",
+        f"{pkg}/serve/cli.py",
+        f"{pkg}/serve/protocols/health.py",
+        f"{pkg}/serve/protocols/native.py",
+        f"{pkg}/deploy/common.py",
         "tests/conftest.py",
         "tests/test_server.py",
         "tests/test_model.py",
@@ -32,37 +38,36 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
     absent: set[str] = set()
     _kubernetes(answers, pkg, present, absent)
 
-    # cloud deploy targets (SageMaker, Vertex AI, Modal): code, CLI commands and their tests
+    # cloud deploy targets (SageMaker, Vertex AI, Modal): one folder each for the code, the
+    # commands and the tests
     targets = set(answers.get("deploy_targets") or [])
     cloud_files = {
         "sagemaker": [
-            f"{pkg}/deploy/aws.py",
-            f"{pkg}/deploy/sagemaker.py",
-            f"{pkg}/deploy/sagemaker_plan.py",
-            f"{pkg}/deploy/sagemaker_artifacts.py",
-            f"{pkg}/commands/sagemaker.py",
-            "tests/moto_sagemaker.py",
-            "tests/test_deploy_sagemaker.py",
+            f"{pkg}/deploy/sagemaker/aws.py",
+            f"{pkg}/deploy/sagemaker/apply.py",
+            f"{pkg}/deploy/sagemaker/plan.py",
+            f"{pkg}/deploy/sagemaker/artifacts.py",
+            f"{pkg}/deploy/sagemaker/cli.py",
+            "tests/sagemaker/moto_sagemaker.py",
+            "tests/sagemaker/test_deploy_sagemaker.py",
         ],
         "vertex": [
-            f"{pkg}/deploy/gcp.py",
-            f"{pkg}/deploy/vertex.py",
-            f"{pkg}/deploy/vertex_plan.py",
-            f"{pkg}/commands/vertex.py",
-            "tests/vertex_standin.py",
-            "tests/test_deploy_vertex.py",
+            f"{pkg}/deploy/vertex/gcp.py",
+            f"{pkg}/deploy/vertex/apply.py",
+            f"{pkg}/deploy/vertex/plan.py",
+            f"{pkg}/deploy/vertex/cli.py",
+            "tests/vertex/vertex_standin.py",
+            "tests/vertex/test_deploy_vertex.py",
         ],
         "modal": [
-            f"{pkg}/deploy/modal_app.py",
-            f"{pkg}/deploy/modal_check.py",
-            f"{pkg}/commands/modal.py",
-            "tests/test_deploy_modal.py",
+            f"{pkg}/deploy/modal/app.py",
+            f"{pkg}/deploy/modal/check.py",
+            f"{pkg}/deploy/modal/cli.py",
+            "tests/modal/test_deploy_modal.py",
         ],
     }
     for target, files in cloud_files.items():
         (present if target in targets else absent).update(files)
-    shared = {f"{pkg}/deploy/cloud.py", f"{pkg}/deploy/cloud_targets.py"}
-    (present if targets & set(cloud_files) else absent).update(shared)
 
     # lifecycle (issue 8): pre-commit, the project's own CI and the template-update job
     present |= {
@@ -79,8 +84,9 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         "docker/requirements.py",
         "docker/wheels/README.md",
         "docker/model/README.md",
-        f"{pkg}/images.py",
-        f"{pkg}/commands/images.py",
+        f"{pkg}/images/builder.py",
+        f"{pkg}/images/doctor.py",
+        f"{pkg}/images/cli.py",
         "tests/test_images.py",
     }
     gpu = answers["accelerator"] != "cpu"
@@ -90,31 +96,37 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
 
     # ONNX export and the onnxruntime path exist in every project; their tests only where used.
     present |= {
-        f"{pkg}/edge_runner.py",
-        f"{pkg}/onnx_runtime.py",
-        f"{pkg}/commands/onnx.py",
+        f"{pkg}/runtime/edge_runner.py",
+        f"{pkg}/runtime/onnx_predictor.py",
+        f"{pkg}/export/cli.py",
         f"{pkg}/export/onnx.py",
         f"{pkg}/export/bundle.py",
     }
-    onnx_tests = {"tests/test_onnx_export.py", "tests/test_onnx_server.py", "tests/onnx_helpers.py"}
+    onnx_tests = {
+        "tests/onnx/test_onnx_export.py",
+        "tests/onnx/test_onnx_server.py",
+        "tests/onnx/onnx_helpers.py",
+    }
     uses_onnx = answers["runtime"] == "onnxruntime" or "edge" in answers["deploy_targets"]
     (present if uses_onnx else absent).update(onnx_tests)
 
     # serving engine (issue 3): batching, every protocol, metrics, shutdown, their tests
     present |= {
-        f"{pkg}/batching.py",
-        f"{pkg}/batching_errors.py",
-        f"{pkg}/streaming.py",
-        f"{pkg}/metrics.py",
+        f"{pkg}/engine/batcher.py",
+        f"{pkg}/engine/errors.py",
+        f"{pkg}/engine/requests.py",
+        f"{pkg}/engine/streaming.py",
+        f"{pkg}/engine/cli.py",
+        f"{pkg}/serve/metrics.py",
         f"{pkg}/serve/inference.py",
         f"{pkg}/serve/server.py",
-        f"{pkg}/serve/openai_schemas.py",
-        f"{pkg}/serve/routes/openai.py",
-        f"{pkg}/serve/routes/oip.py",
-        f"{pkg}/serve/routes/oip_codec.py",
-        f"{pkg}/serve/routes/sagemaker.py",
-        f"{pkg}/serve/routes/vertex.py",
-        f"{pkg}/serve/routes/metrics.py",
+        f"{pkg}/serve/protocols/openai_schemas.py",
+        f"{pkg}/serve/protocols/openai.py",
+        f"{pkg}/serve/protocols/oip.py",
+        f"{pkg}/serve/protocols/oip_codec.py",
+        f"{pkg}/serve/protocols/sagemaker.py",
+        f"{pkg}/serve/protocols/vertex.py",
+        f"{pkg}/serve/protocols/metrics.py",
         "tests/live_server.py",
         "tests/test_batching.py",
         "tests/test_protocols.py",
@@ -144,12 +156,12 @@ def _kubernetes(answers: dict[str, Any], pkg: str, present: set[str], absent: se
         "k8s/overlays/dev/configmap-patch.yaml",
         "k8s/overlays/prod/kustomization.yaml",
         "k8s/overlays/prod/deployment-patch.yaml",
-        f"{pkg}/deploy/kubernetes.py",
-        f"{pkg}/deploy/k8s_manifests.py",
-        f"{pkg}/deploy/k8s_rollout.py",
-        f"{pkg}/commands/kubernetes.py",
-        "tests/test_kubernetes_deploy.py",
-        "tests/k8s_emulator.py",
+        f"{pkg}/deploy/kubernetes/apply.py",
+        f"{pkg}/deploy/kubernetes/manifests.py",
+        f"{pkg}/deploy/kubernetes/rollout.py",
+        f"{pkg}/deploy/kubernetes/cli.py",
+        "tests/kubernetes/test_kubernetes_deploy.py",
+        "tests/kubernetes/k8s_emulator.py",
         "docs/kubernetes.md",
     }
     kueue = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .report import ExportReport
 
-RUNNER_SOURCE = Path(__file__).resolve().parent.parent / "edge_runner.py"
+RUNNER_SOURCE = Path(__file__).resolve().parent.parent / "runtime" / "edge_runner.py"
 
 
 def _requirements() -> str:

@@ -122,7 +122,7 @@ def _publish(staging: Path, output: Path) -> None:
 
 def export_onnx(opts: ExportOptions, step: Step = _quiet_step) -> ExportReport:
     """Run the whole export; return the report, or raise :class:`ExportFailed`."""
-    from ..edge_runner import OnnxTextModel
+    from ..runtime.edge_runner import OnnxTextModel
 
     if opts.int8 not in INT8_CHOICES:
         raise ValueError(f"--int8 must be one of {', '.join(INT8_CHOICES)} (got {opts.int8!r})")
@@ -198,7 +198,7 @@ def export_onnx(opts: ExportOptions, step: Step = _quiet_step) -> ExportReport:
 
 def check_onnx(opts: ExportOptions, onnx_path: Path) -> parity.GateResult:
     """Re-run the fp32 gate on an existing graph (next to its tokenizer.json and metadata)."""
-    from ..edge_runner import OnnxTextModel
+    from ..runtime.edge_runner import OnnxTextModel
 
     loaded = convert.load(opts.source, opts.revision, opts.task)
     texts = opts.samples or varied_sentences(opts.sample_count)

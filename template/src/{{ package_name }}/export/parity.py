@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..edge_runner import OnnxTextModel, mean_pool, softmax
+from ..runtime.edge_runner import OnnxTextModel, mean_pool, softmax
 
 GATE_BATCH = 16
 

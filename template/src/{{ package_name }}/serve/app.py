@@ -11,16 +11,16 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..batching import Batcher
-from ..config import Settings, get_settings
-from ..metrics import MetricsMiddleware, ServingMetrics
-from ..workers import worker_layout
+from ..engine.batcher import Batcher
+from ..runtime.workers import worker_layout
+from ..settings import Settings, get_settings
 from .errors import install_error_handlers
 from .hot_routes import HotRoutes
 from .inference import install_engine_errors
 from .limits import BodySizeLimit
 from .loader import load_and_warm
-from .routes import protocol_routers
+from .metrics import MetricsMiddleware, ServingMetrics
+from .protocols import protocol_routers
 from .state import Health, ServerState
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..config import Settings
+from ..settings import Settings
 from .errors import ServiceError
 from .state import ServerState
 

@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import Settings
+from ..settings import Settings
 from .deps import token_problem
 
 E = TypeVar("E", bound=Callable[..., Awaitable[Response]])

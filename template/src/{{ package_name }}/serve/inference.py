@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ..batching import (
+from ..engine.batcher import (
     Answer,
     Batcher,
     DeadlineExceededError,
@@ -18,9 +18,10 @@ from ..batching import (
     QueueFullError,
     TokenCallback,
 )
-from ..config import Settings
+from ..settings import Settings
 from .deps import require_ready
 from .errors import ServiceError, error_response
+from .schemas import PredictParameters
 
 
 async def get_engine(request: Request) -> Batcher:
@@ -87,3 +88,14 @@ def install_engine_errors(app: FastAPI) -> None:
     @app.exception_handler(InvalidItemError)
     async def _invalid(request: Request, exc: InvalidItemError) -> JSONResponse:
         return error_response(request.url.path, 422, "invalid_request", str(exc))
+
+
+def generation_options(parameters: PredictParameters, task: str) -> dict[str, Any]:
+    """Per-request model options; requests only share a batch when these are equal."""
+    if parameters.max_new_tokens is None:
+        return {}
+    if task != "text-generation":
+        raise ServiceError(
+            422, "invalid_request", "parameters.max_new_tokens applies to text-generation only"
+        )
+    return {"max_new_tokens": parameters.max_new_tokens}

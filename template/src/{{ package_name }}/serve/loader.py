@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 
-from ..config import Settings
-from ..model import active_device, load_model, warm_up
+from ..runtime.load import load_predictor
+from ..runtime.predictor import active_device, warm_up
+from ..settings import Settings
 from .state import Health, ServerState
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ def load_and_warm(settings: Settings, state: ServerState) -> None:
     """Runs in a worker thread; never raises (a failure is reported by /ready)."""
     try:
         state.set(Health.LOADING, f"loading {settings.model_source}")
-        predictor = load_model(settings)
+        predictor = load_predictor(settings)
         device = active_device(predictor)
         if device != settings.device:
             raise RuntimeError(f"weights are on {device}, but {settings.device} was requested")

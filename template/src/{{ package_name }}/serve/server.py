@@ -19,7 +19,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from ..config import Settings
+from ..settings import Settings
 from .app import create_app
 from .state import Health
 

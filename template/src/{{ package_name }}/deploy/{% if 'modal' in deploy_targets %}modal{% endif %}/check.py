@@ -1,0 +1,48 @@
+"""Smoke check of a deployed web endpoint: wait for /health, then one predict request."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from ...errors import DeployError
+from ...settings import get_settings
+
+#: the one request the check sends
+SMOKE_TEXT = "Hello from the deploy check."
+
+
+def _wait_for_200(url: str, deadline: float, poll_s: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, TimeoutError) as exc:
+            if time.monotonic() >= deadline:
+                raise DeployError(f"{url} did not answer 200 in time: {exc}") from exc
+        time.sleep(poll_s)
+
+
+def check_web_endpoint(base_url: str, *, timeout_s: float, poll_s: float = 5.0) -> Any:
+    """``GET /health`` (the app is up), ``GET /ready`` (weights loaded), one predict request."""
+    if not base_url:
+        raise DeployError("the app has no web URL: deploy it first with `deploy modal`")
+    deadline = time.monotonic() + timeout_s
+    _wait_for_200(f"{base_url}/health", deadline, poll_s)
+    _wait_for_200(f"{base_url}/ready", deadline, poll_s)
+    headers = {"content-type": "application/json"}
+    token = get_settings().api_token
+    if token is not None:
+        headers["authorization"] = f"Bearer {token.get_secret_value()}"
+    request = urllib.request.Request(
+        f"{base_url}/v1/predict",
+        data=json.dumps({"inputs": [SMOKE_TEXT]}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+        return json.loads(reply.read())

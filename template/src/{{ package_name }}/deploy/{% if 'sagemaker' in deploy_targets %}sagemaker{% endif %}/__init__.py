@@ -1,0 +1,4 @@
+"""AWS SageMaker through boto3.
+
+plan (pure), artifacts (ECR image, S3 weights), aws (client and errors), apply, cli.
+"""

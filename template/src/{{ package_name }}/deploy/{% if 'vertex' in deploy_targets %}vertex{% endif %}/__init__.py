@@ -1,0 +1,4 @@
+"""GCP Vertex AI through google-cloud-aiplatform.
+
+plan (pure), gcp (credentials and errors), apply, cli.
+"""

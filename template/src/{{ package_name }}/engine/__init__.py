@@ -1,0 +1,1 @@
+"""Dynamic batching: one engine for every route, protocol and task (see batcher.py)."""

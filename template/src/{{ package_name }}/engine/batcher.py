@@ -1,0 +1,300 @@
+"""Dynamic micro-batching: one engine for every route, every protocol and every task.
+
+Requests put their inputs (items) on one bounded queue; ``workers`` model workers (threads)
+each take up to ``max_batch_size`` items at a time, waiting at most ``max_batch_wait_ms``
+after the oldest queued item for a batch to fill (no wait while requests come one at a
+time), and run tokenisation and the model off the event loop.
+
+- Limits count items, not requests: a request with 16 inputs counts 16, and a request larger
+  than the batch limit is split across consecutive batches.
+- Several workers (CPU: model replicas sharing one copy of the weights, each with its share
+  of the CPU threads) run batches side by side; when several are idle, the queued items are
+  shared out among them instead of all going to one.
+- The queue holds at most ``max_queue_items`` items; past that ``submit`` raises
+  :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
+- Each request has a deadline; items still queued when it passes are dropped and the
+  caller gets :class:`DeadlineExceededError` (HTTP 504).
+- Batches are first-in first-out; with a backlog of mixed lengths (more than a third of a
+  batch would be padding), items are picked from the oldest ones by similar length instead,
+  so short inputs are not padded to the longest one in the queue.
+- Only items with the same options (e.g. ``max_new_tokens``) share a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+from ..errors import InputTooLongError
+from .errors import (
+    DeadlineExceededError,
+    EngineStoppedError,
+    InvalidItemError,
+    QueueFullError,
+)
+from .requests import (
+    Answer,
+    Item,
+    PendingRequest,
+    QueuedItem,
+    Results,
+    Ticket,
+    TokenCallback,
+)
+from .streaming import RowStreamer
+
+__all__ = [
+    "Answer",
+    "Batcher",
+    "DeadlineExceededError",
+    "EngineStoppedError",
+    "InvalidItemError",
+    "Item",
+    "QueueFullError",
+    "Ticket",
+    "TokenCallback",
+]
+
+log = logging.getLogger(__name__)
+
+#: With a backlog, regroup a batch by length when more than this share would be padding.
+MAX_PADDING_SHARE = 1 / 3
+#: After this many lone single-input batches in a row, stop waiting for batches to fill; the
+#: first batch of two or more inputs (load is back) restores ``max_wait_s``.
+SOLO_BATCHES_BEFORE_NO_WAIT = 3
+
+
+class Batcher:
+    """The engine: ``await submit(items)`` returns one result per item, in order."""
+
+    def __init__(
+        self,
+        predictor: Callable[[], Any],
+        *,
+        max_batch_size: int,
+        max_wait_s: float,
+        max_queue_items: int,
+        workers: int = 1,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self._predictor = predictor  # called per batch: the model may load after start()
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_s
+        self.max_queue_items = max_queue_items
+        self.workers = workers
+        self._on_batch = on_batch
+        self._queue: deque[QueuedItem] = deque()
+        self._cond = threading.Condition()
+        self._results = Results()
+        self._stopping = False
+        self._busy = 0  # items taken by a worker and not answered yet
+        self._idle = 0  # workers waiting for a batch
+        self._solo_batches = 0  # consecutive batches of one input with nothing else queued
+        self._threads: list[threading.Thread] = []
+
+    # --- event-loop side ---------------------------------------------------------------
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    @property
+    def fill_wait_s(self) -> float:
+        """How long the oldest input waits for a batch to fill: ``max_wait_s``, or 0 while
+        traffic is one request at a time (waiting would only add latency)."""
+        return 0.0 if self._solo_batches >= SOLO_BATCHES_BEFORE_NO_WAIT else self.max_wait_s
+
+    @property
+    def idle(self) -> bool:
+        return not self._queue and not self._busy
+
+    def start(self) -> None:
+        for number in range(self.workers):
+            thread = threading.Thread(target=self._run, name=f"batcher-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def enqueue(
+        self,
+        items: Sequence[Item],
+        *,
+        timeout_s: float,
+        options: Mapping[str, Hashable] | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Ticket:
+        """Queue ``items`` now (raises :class:`QueueFullError` at once when full)."""
+        if not items:
+            raise InvalidItemError("no inputs: send at least one")
+        loop = asyncio.get_running_loop()
+        request = PendingRequest(
+            items=items,
+            options=tuple(sorted((options or {}).items())),
+            loop=loop,
+            future=loop.create_future(),
+            deadline=time.monotonic() + timeout_s,
+            on_token=on_token,
+        )
+        with self._cond:
+            if self._stopping:
+                raise EngineStoppedError("the server is shutting down and takes no new requests")
+            if len(self._queue) + len(items) > self.max_queue_items:
+                raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
+            now = time.monotonic()
+            self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
+            self._cond.notify()
+        return Ticket(request, timeout_s)
+
+    async def submit(
+        self,
+        items: Sequence[Item],
+        *,
+        timeout_s: float,
+        options: Mapping[str, Hashable] | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Answer:
+        """Queue ``items`` and wait for one output per item, in order."""
+        ticket = self.enqueue(items, timeout_s=timeout_s, options=options, on_token=on_token)
+        return await ticket.wait()
+
+    async def stop(self, timeout_s: float) -> None:
+        """Take no new work, finish what is queued (up to ``timeout_s``), stop the workers."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+
+    # --- worker side -------------------------------------------------------------------
+    def _run(self) -> None:
+        source: Any = None  # the loaded predictor, and this worker's replica of it
+        replica: Any = None
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                predictor = self._predictor()
+                if predictor is not source:
+                    source, replica = predictor, self._replica(predictor)
+                self._process(batch, replica)
+            except Exception as exc:  # fail the batch's requests, keep serving
+                log.exception("batch of %d failed", len(batch))
+                self._results.fail({item.request for item in batch}, exc)
+            finally:
+                with self._cond:
+                    self._busy -= len(batch)
+
+    def _replica(self, predictor: Any) -> Any:
+        """A worker's own view of the model: the same weights, its own tokenizer state."""
+        make = getattr(predictor, "replica", None)
+        return make() if self.workers > 1 and callable(make) else predictor
+
+    def _next_batch(self) -> list[QueuedItem] | None:
+        with self._cond:
+            self._idle += 1
+            try:
+                while True:
+                    while not self._queue:
+                        if self._stopping:
+                            return None
+                        self._cond.wait()
+                    fill_by = self._queue[0].enqueued + self.fill_wait_s
+                    while len(self._queue) < self.max_batch_size and not self._stopping:
+                        left = fill_by - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._cond.wait(left)
+                    batch = self._take(share_among=self._idle)
+                    if batch:
+                        # One request at a time: a lone input, nothing queued, no other
+                        # worker busy. Under load a worker can also catch a lone input
+                        # between bursts; that must not switch the batch wait off.
+                        alone = len(batch) == 1 and not self._queue and not self._busy
+                        self._solo_batches = self._solo_batches + 1 if alone else 0
+                        self._busy += len(batch)
+                        if self._queue:
+                            self._cond.notify()  # what is left is for another idle worker
+                        return batch
+            finally:
+                self._idle -= 1
+
+    def _take(self, share_among: int) -> list[QueuedItem]:
+        """Pop the next batch: the oldest compatible items, regrouped by length when mixed.
+
+        With ``share_among`` idle workers, a batch takes only its share of what is queued,
+        so that idle workers run the rest side by side instead of waiting."""
+        now = time.monotonic()
+        for item in self._queue:
+            if not item.request.done and now > item.request.deadline:
+                item.request.done = True
+        live = [item for item in self._queue if not item.request.done]
+        if not live:
+            self._queue.clear()
+            return []
+        first = live[0]
+        compatible = [i for i in live if i.request.options == first.request.options]
+        size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
+        chosen = compatible[:size]
+        if len(compatible) > len(chosen) and _padding_share(chosen) > MAX_PADDING_SHARE:
+            # Mixed lengths and a backlog: take the items closest in length to the oldest.
+            window = compatible[: 4 * self.max_batch_size]
+            window.sort(key=lambda item: abs(item.size - first.size))
+            chosen = window[:size]
+        taken = {id(item) for item in chosen}
+        self._queue = deque(item for item in live if id(item) not in taken)
+        return chosen
+
+    def _process(self, batch: list[QueuedItem], predictor: Any) -> None:
+        failed: dict[PendingRequest, Exception] = {}
+        texts: list[str] = []
+        for item in batch:
+            try:
+                texts.append(_as_text(predictor, item))
+            except InvalidItemError as exc:
+                failed.setdefault(item.request, exc)
+                texts.append("")
+        limit = getattr(predictor, "max_seq_length", None)
+        counts = predictor.count_tokens(texts)
+        for item, tokens in zip(batch, counts, strict=True):
+            item.request.tokens[item.index] = tokens
+            if limit and tokens > limit and item.request not in failed:
+                failed[item.request] = InputTooLongError(item.index, tokens, limit)
+        for request, error in failed.items():
+            self._results.fail({request}, error)
+        keep = [(i, t) for i, t in zip(batch, texts, strict=True) if i.request not in failed]
+        if not keep:
+            return
+        kwargs: dict[str, Any] = dict(keep[0][0].request.options)
+        if any(item.request.on_token for item, _ in keep):
+            kwargs["streamer"] = RowStreamer(predictor.tokenizer, [item for item, _ in keep])
+        if self._on_batch:
+            self._on_batch(len(keep))
+        outputs = predictor.predict([t for _, t in keep], **kwargs)
+        self._results.record([(item, out) for (item, _), out in zip(keep, outputs, strict=True)])
+
+
+def _padding_share(items: list[QueuedItem]) -> float:
+    """Share of a padded batch that would be padding (by character length)."""
+    longest = max(item.size for item in items)
+    return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0
+
+
+def _as_text(predictor: Any, item: QueuedItem) -> str:
+    value = item.request.items[item.index]
+    if isinstance(value, str):
+        return value
+    vocab = len(predictor.tokenizer)
+    bad = [t for t in value if not 0 <= t < vocab]
+    if bad:
+        raise InvalidItemError(
+            f"input {item.index} has token ids outside 0..{vocab - 1}: {bad[:5]}"
+        )
+    return str(predictor.tokenizer.decode(value, skip_special_tokens=True))

@@ -1,0 +1,1 @@
+"""Container images: build, tag, push (Docker SDK) and the host check (doctor)."""

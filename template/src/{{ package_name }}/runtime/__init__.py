@@ -1,0 +1,1 @@
+"""Texts in, outputs out: the Predictor protocol, the torch and onnxruntime runtimes, workers."""

@@ -1,0 +1,211 @@
+"""The torch runtime: load a transformers model and run batched predictions for the task.
+
+Heavy imports (torch, transformers) happen inside functions so that the CLI, the
+config and the deploy code start fast and work without them.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self, cast
+
+from ..errors import InputTooLongError
+from ..settings import Settings
+from .predictor import Predictor
+from .workers import worker_layout
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _TorchBase:
+    tokenizer: Any
+    model: Any
+    device: str
+    max_seq_length: int
+    task: str = ""
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        encoded = self.tokenizer(texts, add_special_tokens=True, truncation=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def check_lengths(self, texts: list[str]) -> None:
+        for index, tokens in enumerate(self.count_tokens(texts)):
+            if tokens > self.max_seq_length:
+                raise InputTooLongError(index, tokens, self.max_seq_length)
+
+    def predict(self, texts: list[str]) -> list[Any]:
+        """One output per input, in order; each task's predictor implements it."""
+        raise NotImplementedError
+
+    def replica(self) -> Self:
+        """A copy for another model worker: the same weights, its own tokenizer. A fast
+        tokenizer changes its padding and truncation state on each call, so two threads
+        must not share one."""
+        return dataclasses.replace(self, tokenizer=copy.deepcopy(self.tokenizer))
+
+    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        batch = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_seq_length,
+            return_tensors="pt",
+        )
+        return {name: tensor.to(self.device) for name, tensor in batch.items()}
+
+
+class EmbeddingPredictor(_TorchBase):
+    """feature-extraction: mean pooling over real tokens, then L2 normalisation."""
+
+    def predict(self, texts: list[str]) -> list[list[float]]:
+        import torch
+
+        batch = self._encode(texts)
+        with torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            normalised = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
+        return cast(list[list[float]], normalised.cpu().tolist())
+
+
+class ClassificationPredictor(_TorchBase):
+    """text-classification: the top label and the score of every label."""
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        import torch
+
+        batch = self._encode(texts)
+        with torch.inference_mode():
+            probs = self.model(**batch).logits.float().softmax(dim=-1).cpu()
+        labels = self.model.config.id2label
+        results = []
+        for row in probs.tolist():
+            best = max(range(len(row)), key=row.__getitem__)
+            results.append(
+                {
+                    "label": labels[best],
+                    "score": row[best],
+                    "scores": {labels[i]: p for i, p in enumerate(row)},
+                }
+            )
+        return results
+
+
+@dataclass
+class GenerationPredictor(_TorchBase):
+    """text-generation: greedy continuation of each prompt (decoded new tokens only)."""
+
+    max_new_tokens: int = 64
+
+    def predict(
+        self, texts: list[str], max_new_tokens: int | None = None, streamer: Any = None
+    ) -> list[dict[str, Any]]:
+        import torch
+
+        batch = self._encode(texts)
+        prompt_len = batch["input_ids"].shape[1]
+        new_tokens = max_new_tokens or self.max_new_tokens
+        config = self.model.config
+        positions = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
+        if positions:  # never run past the position table: stop with finish_reason "length"
+            new_tokens = max(1, min(new_tokens, positions - prompt_len))
+        with torch.inference_mode():
+            output = self.model.generate(
+                **batch,
+                max_new_tokens=new_tokens,
+                do_sample=False,
+                pad_token_id=self.tokenizer.pad_token_id,
+                streamer=streamer,  # batching.py's row streamer, for stream=true requests
+            )
+        results = []
+        for row in output[:, prompt_len:]:
+            ids = row.tolist()
+            eos = self.tokenizer.eos_token_id
+            finish = "stop" if eos is not None and eos in ids else "length"
+            if finish == "stop":
+                ids = ids[: ids.index(eos)]
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            results.append({"text": text, "tokens": len(ids), "finish_reason": finish})
+        return results
+
+
+_PREDICTORS: dict[str, type[_TorchBase]] = {
+    "feature-extraction": EmbeddingPredictor,
+    "text-classification": ClassificationPredictor,
+    "text-generation": GenerationPredictor,
+}
+
+
+def _auto_class(task: str) -> Any:
+    import transformers
+
+    return {
+        "feature-extraction": transformers.AutoModel,
+        "text-classification": transformers.AutoModelForSequenceClassification,
+        "text-generation": transformers.AutoModelForCausalLM,
+    }[task]
+
+
+def resolve_device(requested: str) -> str:
+    """The device to load on; refuses to fall back silently from CUDA to CPU."""
+    import torch
+
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "the service is configured for a GPU but CUDA is not available: check that the "
+            "container runs with the NVIDIA runtime (--gpus all / nvidia.com/gpu resources) "
+            "and that the host driver is recent enough (`doctor`)"
+        )
+    return requested
+
+
+def load_torch_predictor(settings: Settings) -> Predictor:
+    """Load tokenizer and weights from ``settings.model_source`` at the pinned revision."""
+    import torch
+    from transformers import AutoTokenizer
+
+    threads = worker_layout(settings).threads
+    if threads:
+        torch.set_num_threads(threads)  # per worker: the workers share the CPU
+    device = resolve_device(settings.device)
+    is_local = settings.model_dir is not None or settings.model_id.startswith(("/", ".", "~"))
+    revision = None if is_local else settings.model_revision
+    source = settings.model_source
+    if settings.model_dir is not None and not (settings.model_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"model directory {settings.model_dir} has no config.json: copy or mount the "
+            "weights there (save_pretrained layout), or unset MODEL_DIR to use the Hub"
+        )
+    log.info("loading %s (%s) at revision %s on %s", source, settings.task, revision, device)
+
+    tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+    if settings.task == "text-generation":
+        tokenizer.padding_side = "left"  # new tokens follow the prompt in every row
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+    dtype = getattr(torch, settings.torch_dtype)
+    model = _auto_class(settings.task).from_pretrained(source, revision=revision, dtype=dtype)
+    model.to(device).eval()
+
+    kwargs: dict[str, Any] = {}
+    if settings.task == "text-generation":
+        kwargs["max_new_tokens"] = settings.max_new_tokens
+    predictor = _PREDICTORS[settings.task](
+        tokenizer=tokenizer,
+        model=model,
+        device=device,
+        max_seq_length=settings.max_seq_length,
+        task=settings.task,
+        **kwargs,
+    )
+    return cast(Predictor, predictor)  # every _TorchBase subclass defines predict

@@ -1,0 +1,80 @@
+"""Vertex AI custom container contract.
+
+Vertex AI sets ``AIP_HTTP_PORT`` (the port to listen on), ``AIP_HEALTH_ROUTE`` (200 once
+the model is ready) and ``AIP_PREDICT_ROUTE`` (``{"instances": [...]}`` in,
+``{"predictions": [...]}`` out). The routes are built from Settings, which reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...settings import Settings
+from ..deps import Authorized, SettingsDep, StateDep
+from ..errors import ServiceError
+from ..hot_routes import hot
+from ..inference import EngineDep, Ready, generation_options, infer
+from ..responses import FastJSONResponse
+from ..schemas import HealthResponse, PredictParameters
+
+
+class TextInstance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+
+
+class VertexRequest(BaseModel):
+    """Each instance is a string or ``{"text": "..."}``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"instances": ["The food was great.", {"text": "Hi"}]}]},
+    )
+    instances: list[str | TextInstance] = Field(..., description="Texts to run through the model")
+    parameters: PredictParameters = Field(default_factory=PredictParameters)
+
+
+class VertexResponse(BaseModel):
+    predictions: list[Any]
+    deployedModelId: str = ""  # Vertex AI's field name
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["vertex"])
+
+    async def health(state: StateDep) -> FastJSONResponse:
+        body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
+        return FastJSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
+
+    @hot
+    async def predict(
+        body: VertexRequest, engine: EngineDep, settings: SettingsDep
+    ) -> FastJSONResponse:
+        texts = [i if isinstance(i, str) else i.text for i in body.instances]
+        if not texts:
+            raise ServiceError(422, "invalid_request", "instances is empty: send at least one")
+        answer = await infer(
+            engine, settings, texts, generation_options(body.parameters, settings.task)
+        )
+        return FastJSONResponse({"predictions": answer.outputs})
+
+    router.add_api_route(
+        settings.aip_health_route,
+        health,
+        methods=["GET"],
+        response_model=HealthResponse,
+        responses={503: {"model": HealthResponse, "description": "not ready yet, or draining"}},
+        summary="Vertex AI health check",
+    )
+    router.add_api_route(
+        settings.aip_predict_route,
+        predict,
+        methods=["POST"],
+        response_model=VertexResponse,
+        dependencies=[Authorized, Ready],
+        summary="Vertex AI prediction",
+    )
+    return router
