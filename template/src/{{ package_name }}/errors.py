@@ -4,14 +4,11 @@
   layer (here so that neither imports the other).
 - :class:`DeployError`: a deploy, image or manifest step failed; its message says what went
   wrong and how to fix it. Each target's errors derive from it.
-- :func:`reported`: around a command's body, turns those errors into one red line on stderr
-  and exit code 1, never a traceback.
+- :func:`fail`: how every command reports an error it expected: one red line on stderr and
+  an exit code, never a traceback.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
 class InputTooLongError(ValueError):
@@ -39,12 +36,3 @@ def fail(error: BaseException | str, code: int = 1) -> BaseException:
 
     typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
-
-
-@contextmanager
-def reported(*also: type[BaseException]) -> Iterator[None]:
-    """Report a :class:`DeployError` (and ``also``) as one line and exit 1, no traceback."""
-    try:
-        yield
-    except (DeployError, *also) as exc:
-        raise fail(exc) from None
