@@ -26,7 +26,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.support.kueue_schemas import SCHEMAS, cel_problems
+from tests.support.kueue import SCHEMAS, cel_problems, cel_results, validate, webhook_problems
 from tests.support.matrix import CASES
 from tests.support.repo import ROOT
 
@@ -203,12 +203,48 @@ def test_manifests_validate_strictly(version: str, render: Any, tmp_path: Path) 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("case", KUEUE_CASES)
 def test_kueue_objects_match_the_kueue_api(case: str, overlay: str, render: Any) -> None:
+    """Kueue's vendored CRDs accept every rendered Kueue object: schema, CEL rules, webhook."""
     objects = _rendered(render, case, overlay)
     kueue = [obj for obj in objects if obj["apiVersion"].startswith("kueue.x-k8s.io/")]
     assert sorted(obj["kind"] for obj in kueue) == ["ClusterQueue", "LocalQueue", "ResourceFlavor"]
     for obj in kueue:
-        jsonschema.validate(obj, SCHEMAS[obj["kind"]])
+        validate(obj)
         assert cel_problems(obj) == []
+        assert cel_problems(obj, old=obj) == []  # re-applying it passes the transition rules
+        assert webhook_problems(obj) == []
+    cluster_queue = _by_kind(kueue, "ClusterQueue")
+    evaluated = {path for path, _, _ in cel_results(cluster_queue)}
+    assert {".spec", ".spec.resourceGroups[0]"} <= evaluated  # the rules ran, not skipped
+    if "tolerations" in _by_kind(kueue, "ResourceFlavor")["spec"]:
+        assert ".spec.tolerations" in {
+            p for p, _, _ in cel_results(_by_kind(kueue, "ResourceFlavor"))
+        }
+
+
+def _cluster_queue(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "ClusterQueue",
+        "metadata": {"name": "c"},
+        "spec": {
+            "namespaceSelector": {},
+            "resourceGroups": [
+                {
+                    "coveredResources": ["cpu", "memory"],
+                    "flavors": [
+                        {
+                            "name": "f",
+                            "resources": [
+                                {"name": "cpu", "nominalQuota": "1"},
+                                {"name": "memory", "nominalQuota": "1Gi"},
+                            ],
+                        }
+                    ],
+                }
+            ],
+            **spec,
+        },
+    }
 
 
 def test_kueue_schemas_reject_what_kueue_rejects() -> None:
@@ -220,7 +256,7 @@ def test_kueue_schemas_reject_what_kueue_rejects() -> None:
         "spec": {"clusterQueue": "Bad_Name"},
     }
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(queue, SCHEMAS["LocalQueue"])
+        validate(queue)
     cluster_queue = {
         "apiVersion": "kueue.x-k8s.io/v1beta2",
         "kind": "ClusterQueue",
@@ -228,19 +264,88 @@ def test_kueue_schemas_reject_what_kueue_rejects() -> None:
         "spec": {"namespaceSelector": {}, "queueingStrategy": "FIFO", "resourceGroups": []},
     }
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(cluster_queue, SCHEMAS["ClusterQueue"])
-    mismatched = {
-        "kind": "ClusterQueue",
-        "spec": {
-            "resourceGroups": [
-                {
-                    "coveredResources": ["cpu", "memory"],
-                    "flavors": [{"name": "f", "resources": [{"name": "cpu", "nominalQuota": "1"}]}],
-                }
-            ]
-        },
+        validate(cluster_queue)
+    mismatched = _cluster_queue()
+    del mismatched["spec"]["resourceGroups"][0]["flavors"][0]["resources"][1]
+    validate(mismatched)  # the schema allows it; the CRD's CEL rule does not
+    assert cel_problems(mismatched) == [
+        ".spec.resourceGroups[0]: flavors must have the same number of resources as the "
+        "coveredResources"
+    ]
+    assert webhook_problems(mismatched)
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda o: o["spec"].update(queueingStrategy="FIFO"), "is not one of"),
+        (lambda o: o["spec"].update(cohort="team"), "Additional properties"),  # v1beta1 name
+        (lambda o: o["spec"].update(stopPolicy="Drain"), "is not one of"),
+        (lambda o: o["spec"]["resourceGroups"][0]["flavors"][0].update(quota=1), "Additional"),
+        (
+            lambda o: o["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0].update(
+                nominalQuota="1 cpu"
+            ),
+            "does not match",
+        ),
+        (  # resources is an x-kubernetes-list-type: map keyed by name
+            lambda o: o["spec"]["resourceGroups"][0]["flavors"][0]["resources"].append(
+                {"name": "cpu", "nominalQuota": "2"}
+            ),
+            "have the same name",
+        ),
+        (lambda o: o["metadata"].update(name="Not_A_Name"), "does not match"),
+        (lambda o: o.update(status={}), "Additional properties"),
+        (lambda o: o.update(apiVersion="kueue.x-k8s.io/v1beta1"), "was expected"),
+    ],
+)
+def test_vendored_kueue_schema_rejects_wrong_objects(change: Any, error: str) -> None:
+    """A typo or a bad value in a rendered field fails against the vendored CRD schema."""
+    obj = _cluster_queue()
+    validate(obj)
+    change(obj)
+    with pytest.raises(jsonschema.ValidationError, match=error):
+        validate(obj)
+
+
+def test_kueue_cel_rules_reject_what_kueue_rejects() -> None:
+    """cel-python runs the CRDs' rules: defaults first, transition rules only on update."""
+    assert cel_problems(_cluster_queue()) == []
+    borrowing = _cluster_queue()
+    borrowing["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0]["borrowingLimit"] = "1"
+    assert cel_problems(borrowing) == [".spec: borrowingLimit must be nil when cohort is empty"]
+    assert cel_problems({**borrowing, "spec": {**borrowing["spec"], "cohortName": "team"}}) == []
+    # preemption.reclaimWithinCohort defaults to Never, so this breaks a rule
+    preempting = _cluster_queue(preemption={"borrowWithinCohort": {"policy": "LowerPriority"}})
+    assert cel_problems(preempting) == [
+        ".spec.preemption: reclaimWithinCohort=Never and borrowWithinCohort.Policy!=Never"
+    ]
+    flavor = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "ResourceFlavor",
+        "metadata": {"name": "f"},
+        "spec": {"tolerations": [{"operator": "Equal", "value": "x", "effect": "NoSchedule"}]},
     }
-    assert cel_problems(mismatched)
+    validate(flavor)
+    assert cel_problems(flavor) == [
+        ".spec.tolerations: operator must be Exists when 'key' is empty, which means 'match all "
+        "values and all keys'"
+    ]
+    queue = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "LocalQueue",
+        "metadata": {"name": "q", "namespace": "ns"},
+        "spec": {"clusterQueue": "a"},
+    }
+    assert cel_problems(queue) == []
+    moved = {**queue, "spec": {"clusterQueue": "b"}}
+    assert cel_problems(moved) == []  # on create
+    assert cel_problems(moved, old=queue) == [".spec.clusterQueue: field is immutable"]
+
+
+def test_kueue_schemas_are_valid_json_schemas() -> None:
+    for schema in SCHEMAS.values():
+        jsonschema.Draft202012Validator.check_schema(schema)
 
 
 # --- checkov ---------------------------------------------------------------------------------
