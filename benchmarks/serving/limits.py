@@ -1,0 +1,136 @@
+"""(a), (a2) the limits: the model without HTTP, in a child process.
+
+The child side runs as ``python -m benchmarks.serving.limits REPLICAS`` (see ``Limit``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from . import MAX_BATCH, ROOT, SENTENCES
+from .servers import thread_env
+
+
+def limit_batch(size: int) -> list[str]:
+    """MAX_BATCH sentences made by repeating the ``size`` sentences a cell's requests carry."""
+    texts = SENTENCES[:size]
+    return (texts * (MAX_BATCH // len(texts) + 1))[:MAX_BATCH]
+
+
+def limit_worker(replicas: int) -> int:
+    """The child side of ``Limit``: ``replicas`` models, each driven by its own thread.
+
+    Torch, OMP and MKL threads come from the environment the parent set. Reads one
+    ``[size, seconds]`` JSON line per measurement from stdin, answers sentences/s on stdout.
+    """
+    from minilm import Embedder
+
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the protocol
+    embedders = [Embedder() for _ in range(replicas)]
+    for embedder in embedders:
+        embedder.embed(limit_batch(len(SENTENCES)))
+    print("ready", file=protocol, flush=True)
+    for line in sys.stdin:
+        size, seconds = json.loads(line)
+        rate = run_replicas(embedders, limit_batch(size), seconds)
+        print(rate, file=protocol, flush=True)
+    return 0
+
+
+def run_replicas(embedders: list[Any], batch: list[str], seconds: float) -> float:
+    """Each embedder embeds ``batch`` over and over in its own thread; total sentences/s."""
+    counts = [0] * len(embedders)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(embedders) + 1)
+
+    def run(i: int) -> None:
+        try:
+            embedders[i].embed(batch)  # warm this shape, outside the timing
+            barrier.wait()
+            stop_at = time.perf_counter() + seconds
+            while time.perf_counter() < stop_at:
+                embedders[i].embed(batch)
+                counts[i] += len(batch)
+        except BaseException as exc:  # reported by the caller, not lost in the thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(embedders))]
+    for thread in threads:
+        thread.start()
+    with suppress(threading.BrokenBarrierError):  # a failed replica: raised below
+        barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return sum(counts) / (time.perf_counter() - start)
+
+
+class Limit:
+    """all-MiniLM-L6-v2 without HTTP, batches of MAX_BATCH: the ceiling for one layout.
+
+    ``replicas`` models in one process, each run by its own Python thread with
+    ``torch_threads`` torch threads. (a) is one replica with every thread; (a2) is N
+    replicas of threads // N. The model runs in a child process started with OMP/MKL/torch
+    threads set, so the two layouts never share thread pools or settings.
+    """
+
+    def __init__(self, model_dir: str, replicas: int, torch_threads: int, log: Path) -> None:
+        env = {
+            **os.environ,
+            **thread_env(torch_threads),
+            "BENCH_MODEL_DIR": model_dir,
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+        with log.open("w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.serving.limits", str(replicas)],
+                env=env,
+                cwd=ROOT,  # where `benchmarks` imports from
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        self.log = log
+        if self._read() != "ready":
+            raise RuntimeError(f"the limit worker did not start; see {log}")
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the limit worker exited with {self.proc.wait()}; see {self.log}")
+        return line.strip()
+
+    def measure(self, size: int, seconds: float) -> float:
+        """Sentences/s on batches of ``size`` sentences repeated, for ``seconds``."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps([size, seconds]) + "\n")
+        self.proc.stdin.flush()
+        return float(self._read())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(limit_worker(int(sys.argv[1])))

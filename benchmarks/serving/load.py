@@ -1,0 +1,172 @@
+"""The load: wrk, closed loop (each connection sends its next request when the previous one
+is answered), one Lua script per request shape, results read from the script's ``done()``.
+
+wrk counts a response with a status above 399 as an error; so does this driver, together
+with socket errors (connect, read, write) and timeouts. Throughput counts only the other
+(successful) responses. wrk's latency percentiles cover every response it read (they are
+nan when none succeeded). A server that refuses the first connection stops wrk at once:
+``run_wrk`` raises then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .report import Cell
+
+SETUP_HINT = "bash scripts/setup.sh --bench"
+MAX_WRK_THREADS = 2  # plenty for a few thousand requests/s; each thread takes connections
+TIMEOUT_S = 60  # the request timeout every server is given, too
+MARKER = "WRK_RESULT "
+
+DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\n%s{"requests": %d, "duration_us": %d, "status_errors": %d, "connect_errors": %d, '
+    .. '"read_errors": %d, "write_errors": %d, "timeouts": %d, "p50_us": %d, "p99_us": %d}\\n',
+    "MARKER", summary.requests, summary.duration, e.status, e.connect, e.read, e.write,
+    e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+""".replace("MARKER", MARKER)
+
+
+class WrkMissing(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(f"wrk is not installed: run `{SETUP_HINT}` (apt-get install wrk)")
+
+
+def wrk_path() -> str:
+    """The wrk executable; ``WrkMissing`` (a one-line message) when there is none."""
+    found = shutil.which("wrk")
+    if found is None:
+        raise WrkMissing()
+    return found
+
+
+@dataclass
+class WrkResult:
+    """One wrk run, as its ``done()`` reported it."""
+
+    responses: int  # every response read, whatever its status
+    seconds: float
+    status_errors: int  # responses with a status above 399
+    socket_errors: int  # connect, read and write errors, and timeouts
+    p50_ms: float  # over every response read; nan when none succeeded
+    p99_ms: float
+
+    @property
+    def ok(self) -> int:
+        return self.responses - self.status_errors
+
+    @property
+    def errors(self) -> int:
+        return self.status_errors + self.socket_errors
+
+    @property
+    def requests_per_s(self) -> float:
+        """Successful responses per second."""
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+
+def lua_script(path: str, body: bytes) -> str:
+    """A wrk script that POSTs ``body`` (JSON) to ``path`` and prints its results as JSON."""
+    text = body.decode()
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    eq = "=" * level
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.path = [{eq}[{path}]{eq}]\n"
+        f"wrk.body = [{eq}[{text}]{eq}]\n"
+        'wrk.headers["Content-Type"] = "application/json"\n' + DONE
+    )
+
+
+def script_for(work: Path, path: str, body: bytes) -> Path:
+    """The Lua script for one request shape, written once into ``work``."""
+    script = lua_script(path, body)
+    name = hashlib.sha256(script.encode()).hexdigest()[:16]
+    target = work / f"wrk-{name}.lua"
+    if not target.exists():
+        target.write_text(script, encoding="utf-8")
+    return target
+
+
+def parse(stdout: str) -> WrkResult:
+    """The result line the script's ``done()`` printed."""
+    match = re.search(rf"^{MARKER}(\{{.*\}})$", stdout, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"no result from wrk; its output:\n{stdout}")
+    raw = json.loads(match.group(1))
+    seen = raw["requests"] > raw["status_errors"]  # as before wrk: nan without a success
+    return WrkResult(
+        responses=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        status_errors=raw["status_errors"],
+        socket_errors=sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors"))
+        + raw["timeouts"],
+        p50_ms=raw["p50_us"] / 1000 if seen else math.nan,
+        p99_ms=raw["p99_us"] / 1000 if seen else math.nan,
+    )
+
+
+def run_wrk(port: int, script: Path, concurrency: int, seconds: float) -> WrkResult:
+    """``concurrency`` connections to 127.0.0.1:``port`` for ``seconds``, closed loop.
+
+    wrk's -d takes whole seconds: a fractional run gets the next whole second as -d and is
+    stopped with SIGINT (wrk then reports as usual) after ``seconds``.
+    """
+    threads = max(1, min(concurrency, MAX_WRK_THREADS))  # wrk wants connections >= threads
+    cmd = [wrk_path(), "-c", str(concurrency), "-t", str(threads)]
+    cmd += ["-d", f"{max(1, math.ceil(seconds))}s", "--timeout", f"{TIMEOUT_S}s"]
+    cmd += ["-s", str(script), f"http://127.0.0.1:{port}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if seconds != math.ceil(seconds) or seconds < 1:
+            try:
+                proc.wait(seconds)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=math.ceil(seconds) + TIMEOUT_S + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk exited with {proc.returncode}: {err.strip() or out.strip()}")
+    return parse(out)
+
+
+def measure(
+    system: str,
+    port: int,
+    script: Path,
+    size: int,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+) -> Cell:
+    """One round of one cell: ``warmup`` seconds of load, then ``seconds`` measured."""
+    if warmup > 0:
+        run_wrk(port, script, concurrency, warmup)
+    result = run_wrk(port, script, concurrency, seconds)
+    return Cell(
+        system,
+        size,
+        concurrency,
+        result.requests_per_s * size,
+        result.p50_ms,
+        result.p99_ms,
+        result.ok,
+        result.errors,
+    )

@@ -1,0 +1,128 @@
+"""The report: each system's median round, the paired ratios, and the markdown tables."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+
+from . import MAX_BATCH
+from .servers import TWO_WORKERS
+
+OTHERS = {
+    "naive-fastapi": "naive",
+    "bentoml": "BentoML",
+    "bentoml-2w": "BentoML 2w",
+    "litserve": "LitServe",
+    "litserve-2w": "LitServe 2w",
+}
+
+Limits = dict[tuple[int, int], tuple[float, float]]  # (size, concurrency) -> (a, a2)
+Rounds = dict[tuple[str, int, int], list[float]]  # (system, size, concurrency) -> sentences/s
+
+
+@dataclass
+class Cell:
+    system: str
+    size: int
+    concurrency: int
+    sentences_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int  # answered with a success status
+    errors: int  # error statuses and socket errors (connect, read, write, timeout)
+
+
+def table(cells: list[Cell], limits: Limits) -> str:
+    lines = [
+        "| system | sentences/request | concurrency | sentences/s | x limit | x best limit "
+        "| p50 ms | p99 ms | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cells:
+        limit, limit2 = limits[(c.size, c.concurrency)]
+        lines.append(
+            f"| {c.system} | {c.size} | {c.concurrency} | {c.sentences_per_s:.0f} "
+            f"| {c.sentences_per_s / limit:.2f} | {c.sentences_per_s / max(limit, limit2):.2f} "
+            f"| {c.p50_ms:.0f} | {c.p99_ms:.0f} | {c.requests} | {c.errors} |"
+        )
+    return "\n".join(lines)
+
+
+def median_cell(runs: list[Cell]) -> Cell:
+    """The median round by throughput (the upper one for an even count); errors of all."""
+    ordered = sorted(runs, key=lambda c: c.sentences_per_s)
+    return replace(ordered[len(ordered) // 2], errors=sum(c.errors for c in runs))
+
+
+def summary(cells: list[Cell], rounds: Rounds | None = None) -> str:
+    """The generated server against each other system, cell by cell: the median of the
+    ratios measured within each round when ``rounds`` is given, else the ratio of cells."""
+    lines = [
+        "| sentences/request | concurrency | "
+        + " | ".join(f"vs {label}" for label in OTHERS.values())
+        + " |",
+        "|---:|---:|" + "---:|" * len(OTHERS),
+    ]
+    by = {(c.system, c.size, c.concurrency): c.sentences_per_s for c in cells}
+    for (system, size, conc), ours in by.items():
+        if system != "generated":
+            continue
+        text = []
+        for other in OTHERS:
+            theirs = by.get((other, size, conc))
+            if not theirs:
+                text.append("-")
+            elif rounds and (other, size, conc) in rounds:
+                paired = zip(rounds[(system, size, conc)], rounds[(other, size, conc)], strict=True)
+                text.append(f"{statistics.median(g / o for g, o in paired if o):.2f}x")
+            else:
+                text.append(f"{ours / theirs:.2f}x")
+        lines.append(f"| {size} | {conc} | " + " | ".join(text) + " |")
+    return "\n".join(lines)
+
+
+def cell_line(cell: Cell, limit: float, best: float) -> str:
+    """One progress line, printed as each cell finishes."""
+    return (
+        f"{cell.system:14} size={cell.size:2} c={cell.concurrency:2}: "
+        f"{cell.sentences_per_s:6.0f} sent/s "
+        f"({cell.sentences_per_s / limit:.2f}x limit, "
+        f"{cell.sentences_per_s / best:.2f}x best limit) "
+        f"p50={cell.p50_ms:.0f} ms p99={cell.p99_ms:.0f} ms "
+        f"errors={cell.errors}"
+    )
+
+
+def report(
+    cells: list[Cell],
+    limits: Limits,
+    rounds: Rounds,
+    *,
+    threads: int,
+    replicas: int,
+    n_rounds: int,
+    duration: float,
+) -> str:
+    """The whole markdown report, as written to --output."""
+    replica_threads = max(1, threads // replicas)
+    return (
+        f"torch threads: {threads}; {n_rounds} rounds of {duration:g} s per cell; "
+        "each row is the system's median round (sentences/s, p50, p99), errors are summed over "
+        "all rounds. Both limits are measured beside each cell in every round (median "
+        "reported) on the sentences that cell sends, in batches of "
+        f"{MAX_BATCH}: (a) one model with {threads} torch threads; (a2) "
+        f"{replicas} replicas, each run by its own thread with {replica_threads} torch "
+        "thread(s). 'x limit' divides by (a), 'x best limit' by max(a, a2). The '-2w' "
+        f"variants run {TWO_WORKERS} worker processes of "
+        f"{max(1, threads // TWO_WORKERS)} torch thread(s) each. The load: wrk, closed loop, "
+        "one connection per client.\n\n"
+        + "\n".join(
+            f"- limits at {s} sentence(s)/request, concurrency {c}: (a) {a:.0f}, "
+            f"(a2) {a2:.0f} sentences/s"
+            for (s, c), (a, a2) in limits.items()
+        )
+        + "\n\n"
+        + table(cells, limits)
+        + "\n\nGenerated server throughput relative to the others (median over the rounds of "
+        "the ratio measured within each round):\n\n" + summary(cells, rounds)
+    )
