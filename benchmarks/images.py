@@ -74,13 +74,11 @@ def main() -> None:
             for flavor in opts.flavors:
                 extra = OFFLINE_TORCH if flavor == "cpu" else []
                 reference, cold = build_seconds(project, host, flavor, "--no-cache", *extra)
-                code = project / "src" / package(project) / "serve" / "routes" / "health.py"
+                code = project / "src" / package(project) / "serve" / "protocols" / "health.py"
                 code.write_text(code.read_text() + "\n# application code change\n")
                 reference, warm = build_seconds(project, host, flavor, *extra)
                 size = image_size(host, reference)
-                # the ONNX image is ready only once the server has the onnxruntime runtime
-                served = flavor == "cpu" or any((project / "src").rglob("onnx_runtime.py"))
-                path = "/ready" if served else "/health"
+                path = "/ready"
                 ready = startup_seconds(host, reference, env_prefix(project), path)
                 rows.append((flavor, size / 1e6, cold, warm, f"{ready:.1f} ({path})"))
         finally:

@@ -10,9 +10,7 @@ answers and (when present) the Dockerfiles.
 
 from __future__ import annotations
 
-import ast
 import functools
-import importlib.util
 import json
 import os
 import re
@@ -26,6 +24,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.support.generated import served_facts
 from tests.support.kueue import SCHEMAS, cel_problems, cel_results, validate, webhook_problems
 from tests.support.matrix import CASES
 from tests.support.repo import ROOT
@@ -83,14 +82,19 @@ def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
     return obj["kind"], meta.get("namespace", ""), meta["name"]
 
 
-def _load_generated(project: Path, module: str) -> Any:
+def _dry_run(project: Path, *args: str) -> list[dict[str, Any]]:
+    """The objects ``<pkg> deploy kubernetes --dry-run ARGS`` prints (the project's renderer)."""
     package = _answers(project)["package_name"]
-    path = project / "src" / package / "deploy" / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(f"generated_{module}_{id(project)}", path)
-    assert spec is not None and spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    done = subprocess.run(
+        [sys.executable, "-m", f"{package}.cli", "deploy", "kubernetes", "--dry-run", *args],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
 # --- kustomize, and the project's own renderer --------------------------------------------
@@ -101,8 +105,7 @@ def _load_generated(project: Path, module: str) -> Any:
 def test_python_renderer_matches_kubectl_kustomize(case: str, overlay: str, render: Any) -> None:
     project = render(CASES[case])
     by_kubectl = {_key(obj): obj for obj in _rendered(render, case, overlay)}
-    manifests = _load_generated(project, "k8s_manifests")
-    by_python = {_key(obj): obj for obj in manifests.render(project / "k8s", overlay)}
+    by_python = {_key(obj): obj for obj in _dry_run(project, "--overlay", overlay)}
     assert by_python.keys() == by_kubectl.keys()
     for key, obj in by_kubectl.items():
         assert by_python[key] == obj, f"{key} differs from kubectl kustomize"
@@ -394,17 +397,6 @@ def test_checkov_finds_nothing(render: Any, tmp_path: Path) -> None:
 # --- cross-file consistency ------------------------------------------------------------------
 
 
-def _settings_fields(config_py: str) -> dict[str, str]:
-    """Settings fields and their default's source text, read from the generated config.py."""
-    tree = ast.parse(config_py)
-    settings = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
-    fields = {}
-    for node in settings.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            fields[node.target.id] = ast.unparse(node.value) if node.value else ""
-    return fields
-
-
 @pytest.mark.parametrize("case", K8S_CASES)
 def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any) -> None:
     from extensions.context import catalog, derive
@@ -413,9 +405,8 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
     answers = _answers(project)
     facts = derive(answers)
     package, prefix, port = answers["package_name"], facts["env_prefix"], answers["port"]
-    source = project / "src" / package
-    fields = _settings_fields((source / "config.py").read_text(encoding="utf-8"))
-    routes = (source / "serve" / "routes" / "health.py").read_text(encoding="utf-8")
+    served = served_facts(project)
+    fields = served["defaults"]
 
     for overlay in OVERLAYS:
         objects = _rendered(render, case, overlay)
@@ -454,14 +445,13 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         assert container["startupProbe"]["httpGet"]["path"] == "/ready"
         assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-        for path in ("/ready", "/health"):
-            assert f'@router.get(\n    "{path}"' in routes or f'@router.get("{path}"' in routes
+        assert {"/ready", "/health"} <= set(served["get_routes"])
         startup = container["startupProbe"]
         assert (
             startup["periodSeconds"] * startup["failureThreshold"]
             == (facts["probe_startup_seconds"])
         )
-        drain = float(re.match(r"Field\(([\d.]+)", fields["drain_timeout_s"]).group(1))
+        drain = float(fields["drain_timeout_s"])
         assert float(config[f"{prefix}DRAIN_TIMEOUT_S"]) == drain
         pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
         assert pod["terminationGracePeriodSeconds"] > pre_stop + drain
@@ -593,21 +583,11 @@ def test_default_project_dry_run_prints_valid_manifests(
     version: str, render: Any, tmp_path: Path
 ) -> None:
     """Acceptance: `<pkg> deploy kubernetes --dry-run` of the default project validates."""
-    project = render(CASES["default"])
-    package = _answers(project)["package_name"]
-    done = subprocess.run(
-        [sys.executable, "-m", f"{package}.cli", "deploy", "kubernetes", "--dry-run"],
-        cwd=project,
-        env={**os.environ, "PYTHONPATH": str(project / "src")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    kinds = [doc["kind"] for doc in yaml.safe_load_all(done.stdout) if doc]
+    objects = _dry_run(render(CASES["default"]))
+    kinds = [doc["kind"] for doc in objects]
     assert kinds[0] == "Namespace" and "Deployment" in kinds
     printed = tmp_path / "dry-run.yaml"
-    printed.write_text(done.stdout, encoding="utf-8")
+    printed.write_text(yaml.safe_dump_all(objects), encoding="utf-8")
     validated = subprocess.run(
         [_tool("kubernetes-validate"), "--strict", "-k", version, str(printed)],
         capture_output=True,

@@ -40,7 +40,7 @@ def test_rolls_out_to_every_repository_and_reports_each(two_releases: Path, tmp_
     remotes.mkdir()
     clean = copy_at(two_releases, "v0.1.0", tmp_path / "clean")
     edited = copy_at(two_releases, "v0.1.0", tmp_path / "edited")
-    config_py = edited / "src" / PKG / "config.py"
+    config_py = edited / "src" / PKG / "settings.py"
     edit(config_py, NEW_TOKENS_V1, NEW_TOKENS_V1.replace("Field(64,", "Field(128,"))
     git(edited, "commit", "-q", "-am", "user: longer generations")
     current = copy_at(two_releases, "v0.2.0", tmp_path / "current")
@@ -70,7 +70,7 @@ def test_rolls_out_to_every_repository_and_reports_each(two_releases: Path, tmp_
     summary = done.stdout.split("\nrepository")[1]
     lines = {line.split()[0]: line for line in summary.splitlines()[1:] if line.strip()}
     assert "v0.1.0       v0.2.0       updated" in lines[urls[0]]
-    assert "conflicts (1)" in lines[urls[1]] and f"src/{PKG}/config.py" in lines[urls[1]]
+    assert "conflicts (1)" in lines[urls[1]] and f"src/{PKG}/settings.py" in lines[urls[1]]
     assert "up to date" in lines[urls[2]]
     assert "failed" in lines["/nowhere/repo.git"]
 
@@ -84,7 +84,7 @@ def test_rolls_out_to_every_repository_and_reports_each(two_releases: Path, tmp_
     assert recorded["image_registry"] == "ghcr.io/acme", "the organisation's data file applies"
     template_config = (two_releases / CONFIG_JINJA).read_text()
     assert "Field(96," in template_config
-    conflicted = git(Path(urls[1]), "show", f"{branch}:src/{PKG}/config.py")
+    conflicted = git(Path(urls[1]), "show", f"{branch}:src/{PKG}/settings.py")
     assert "<<<<<<< before updating" in conflicted
     assert git(Path(urls[0]), "log", "-1", "--format=%s", branch).startswith(
         "chore: update template from v0.1.0 to v0.2.0"

@@ -24,7 +24,7 @@ from tests.support.repo import git, run_generated_tests, snapshot_template
 
 CONFLICT = re.compile(r"^(<<<<<<< |>>>>>>> )", re.M)
 PKG = "minilm_embeddings"  # the default package name
-CONFIG_JINJA = "template/src/{{ package_name }}/config.py.jinja"
+CONFIG_JINJA = "template/src/{{ package_name }}/settings.py.jinja"
 NEW_TOKENS_V1 = (
     'max_new_tokens: int = Field(64, ge=1, description="text-generation: tokens to generate")'
 )
@@ -121,12 +121,12 @@ def test_update_keeps_user_edits_and_brings_template_changes(
 ) -> None:
     project = copy_at(two_releases, "v0.1.0", tmp_path / "project")
     # The user's edits: a generated module, a setting's value, a new file, a manifest value.
-    model_py = project / "src" / PKG / "model.py"
+    model_py = project / "src" / PKG / "runtime" / "torch_predictors.py"
     user_function = (
         '\n\ndef user_helper() -> str:\n    """Added by the user."""\n    return "mine"\n'
     )
     model_py.write_text(model_py.read_text(encoding="utf-8") + user_function, encoding="utf-8")
-    config_py = project / "src" / PKG / "config.py"
+    config_py = project / "src" / PKG / "settings.py"
     edit(
         config_py,
         "max_inputs_per_request: int = Field(256,",
@@ -161,7 +161,7 @@ def test_conflicting_edit_leaves_inline_markers_not_rej_files(
     two_releases: Path, tmp_path: Path
 ) -> None:
     project = copy_at(two_releases, "v0.1.0", tmp_path / "project")
-    config_py = project / "src" / PKG / "config.py"
+    config_py = project / "src" / PKG / "settings.py"
     mine = NEW_TOKENS_V1.replace("Field(64,", "Field(128,")
     edit(config_py, NEW_TOKENS_V1, mine)  # the template changes this very line in v0.2.0
     git(project, "commit", "-q", "-am", "user: longer generations")
@@ -170,7 +170,7 @@ def test_conflicting_edit_leaves_inline_markers_not_rej_files(
 
     rej, marked = leftovers(project)
     assert rej == []
-    assert marked == [f"src/{PKG}/config.py"]
+    assert marked == [f"src/{PKG}/settings.py"]
     text = config_py.read_text(encoding="utf-8")
     ours = text.index("<<<<<<< before updating")
     middle = text.index("=======", ours)
@@ -325,7 +325,7 @@ def test_update_script_lists_conflicts_in_the_pull_request_body(
     two_releases: Path, tmp_path: Path
 ) -> None:
     project = copy_at(two_releases, "v0.1.0", tmp_path / "project")
-    edit(project / "src" / PKG / "config.py", NEW_TOKENS_V1, NEW_TOKENS_V1.replace("64", "128"))
+    edit(project / "src" / PKG / "settings.py", NEW_TOKENS_V1, NEW_TOKENS_V1.replace("64", "128"))
     git(project, "commit", "-q", "-am", "user: longer generations")
     body = tmp_path / "body.md"
     done = subprocess.run(
@@ -338,4 +338,4 @@ def test_update_script_lists_conflicts_in_the_pull_request_body(
     assert done.returncode == 0, done.stderr
     assert "conflicts=1" in done.stdout
     text = body.read_text()
-    assert "Conflicts to resolve" in text and f"- `src/{PKG}/config.py`" in text
+    assert "Conflicts to resolve" in text and f"- `src/{PKG}/settings.py`" in text

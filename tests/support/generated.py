@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 
 def package_name(project: Path) -> str:
@@ -20,3 +25,35 @@ def project_module(project: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+#: run inside a render's own package: its Settings' defaults and the app's GET routes
+_FACTS = """
+import json, sys
+from fastapi.routing import APIRoute
+package = sys.argv[1]
+settings = __import__(package + ".settings", fromlist=["Settings"])
+app = __import__(package + ".serve.app", fromlist=["create_app"])
+server = app.create_app(settings.Settings.model_construct())  # builds routes, loads nothing
+defaults = {n: f.default for n, f in settings.Settings.model_fields.items()}
+gets = sorted(r.path for r in server.routes if isinstance(r, APIRoute) and "GET" in r.methods)
+print(json.dumps({"defaults": defaults, "get_routes": gets}, default=str))
+"""
+
+
+def served_facts(project: Path) -> dict[str, Any]:
+    """A render's Settings defaults and GET routes, read by importing its own code.
+
+    Runs in a subprocess: renders share package names, and a process imports a name once.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _FACTS, package_name(project)],
+        env={**os.environ, "PYTHONPATH": str(project / "src"), "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts: dict[str, Any] = json.loads(done.stdout)
+    return facts
