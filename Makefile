@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup lint constraints
+.PHONY: demo test setup lint constraints tags changelog
 
 setup:  ## create .venv with everything (idempotent)
 	@bash scripts/setup.sh
@@ -16,6 +16,12 @@ test: setup  ## the full template test suite
 lint: setup
 	$(PY) -m ruff check extensions hooks tests scripts
 	$(PY) -m mypy extensions hooks
+
+tags:  ## tag each `chore(release): vX.Y.Z` commit (a clone has none); python3 and git only
+	python3 scripts/release_tags.py
+
+changelog: setup  ## tags, then CHANGELOG.md by git-cliff (cliff.toml); CHANGELOG_ARGS=--check
+	$(PY) scripts/changelog.py $(CHANGELOG_ARGS)
 
 constraints:  ## re-pin requirements/constraints.txt from the current .venv
 	$(PY) -m pip freeze | grep -v -e '^-e' -e '@ file' -e '^torch==' > requirements/constraints.txt
