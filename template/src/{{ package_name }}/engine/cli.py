@@ -31,8 +31,12 @@ def read_inputs(texts: list[str], input_file: Path | None) -> list[str]:
 
 async def run_through_engine(
     settings: Settings, predictor: Any, inputs: list[str], sink: IO[str]
-) -> None:
-    """Queue ``inputs`` in chunks the queue can hold; write one JSON line per input, in order."""
+) -> int:
+    """One request per input, as many in flight as the queue holds; one JSON line per input,
+    in order: ``{"input", "output"}`` or ``{"input", "error"}``. Returns how many failed.
+
+    A bad input (too long, say) fails only its own line, as it fails only its own request
+    in the server."""
     from ..runtime.workers import worker_layout
     from .batcher import Batcher
 
@@ -44,15 +48,24 @@ async def run_through_engine(
         workers=worker_layout(settings).workers,
     )
     engine.start()
-    chunk = min(settings.max_queue_items, settings.max_inputs_per_request)
+    failed = 0
     try:
-        for start in range(0, len(inputs), chunk):
-            part = inputs[start : start + chunk]
-            answer = await engine.submit(part, timeout_s=settings.request_timeout_s * len(part))
-            for text, result in zip(part, answer.outputs, strict=True):
-                sink.write(json.dumps({"input": text, "output": result}) + "\n")
+        for start in range(0, len(inputs), settings.max_queue_items):
+            window = inputs[start : start + settings.max_queue_items]
+            tickets = [
+                engine.enqueue([text], timeout_s=settings.request_timeout_s * len(window))
+                for text in window
+            ]
+            for text, ticket in zip(window, tickets, strict=True):
+                try:
+                    line = {"input": text, "output": (await ticket.wait()).outputs[0]}
+                except Exception as exc:  # reported on the input's own line, as in the server
+                    failed += 1
+                    line = {"input": text, "error": str(exc)}
+                sink.write(json.dumps(line) + "\n")
     finally:
         await engine.stop(timeout_s=settings.drain_timeout_s)
+    return failed
 
 
 def predict(
@@ -74,7 +87,7 @@ def predict(
     ] = None,
 ) -> None:
     """Run the model in-process (no server) and print one JSON line per input."""
-    from ..errors import InputTooLongError, fail
+    from ..errors import fail
     from ..runtime.load import load_predictor
 
     inputs = read_inputs(texts or [], input_file)
@@ -84,12 +97,12 @@ def predict(
     predictor = load_predictor(settings)
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
-        asyncio.run(run_through_engine(settings, predictor, inputs, sink))
-    except InputTooLongError as exc:
-        raise fail(exc) from None
+        failed = asyncio.run(run_through_engine(settings, predictor, inputs, sink))
     finally:
         if output:
             sink.close()
+    if failed:
+        raise fail(f"{failed} of {len(inputs)} inputs failed: see their error lines")
 
 
 def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None:
