@@ -30,13 +30,12 @@ def project_module(project: Path) -> ModuleType:
 #: run inside a render's own package: its Settings' defaults and the app's GET routes
 _FACTS = """
 import json, sys
-from fastapi.routing import APIRoute
 package = sys.argv[1]
 settings = __import__(package + ".settings", fromlist=["Settings"])
 app = __import__(package + ".serve.app", fromlist=["create_app"])
 server = app.create_app(settings.Settings.model_construct())  # builds routes, loads nothing
 defaults = {n: f.default for n, f in settings.Settings.model_fields.items()}
-gets = sorted(r.path for r in server.routes if isinstance(r, APIRoute) and "GET" in r.methods)
+gets = sorted(path for path, ops in server.openapi()["paths"].items() if "get" in ops)
 print(json.dumps({"defaults": defaults, "get_routes": gets}, default=str))
 """
 
