@@ -125,7 +125,7 @@ class GenerationPredictor(_TorchBase):
                 max_new_tokens=new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
-                streamer=streamer,  # batching.py's row streamer, for stream=true requests
+                streamer=streamer,  # the engine's row streamer, for stream=true requests
             )
         results = []
         for row in output[:, prompt_len:]:

@@ -1,7 +1,7 @@
 """Deploy to Kubernetes with the official client: server-side apply, wait, roll back.
 
 ``connect`` loads credentials (the only place that does); ``deploy`` applies the rendered
-objects (``k8s_manifests.render``) in dependency order with server-side apply under one field
+objects (``manifests.render``) in dependency order with server-side apply under one field
 manager, waits for the Deployment's rollout and, when it fails, shows the failing pods'
 events and rolls back to the previous revision. ``destroy`` deletes what ``deploy`` applied.
 """

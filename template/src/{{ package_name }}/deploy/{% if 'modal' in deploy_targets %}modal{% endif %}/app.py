@@ -2,7 +2,7 @@
 
 ``deploy modal`` (or ``modal deploy -m <package>.deploy.modal.app``) deploys it;
 ``modal run -m <package>.deploy.modal.app`` runs the local entrypoint, which checks
-``/health`` and sends one request. The GPU comes from hardware.py; the weights live in a
+``/health`` and sends one request. The GPU comes from project.py; the weights live in a
 Modal Volume under their pinned revision, downloaded once by the first container.
 """
 

@@ -1,7 +1,7 @@
 """Deploy to AWS SageMaker with boto3: create or update in place, wait, autoscale, invoke,
 destroy.
 
-The plan (names, sizes, request bodies) is built by ``sagemaker_plan``; this module only
+The plan (names, sizes, request bodies) is built by ``plan``; this module only
 applies it. Nothing billable exists until ``CreateEndpoint``/``UpdateEndpoint``: if an
 earlier step fails, the model and configuration it made are removed again.
 """

@@ -2,7 +2,7 @@
 create or reuse the endpoint, deploy with the catalog's machine, split traffic, predict,
 undeploy and delete.
 
-Call ``gcp.connect(...)`` first; the plan comes from ``vertex_plan``.
+Call ``gcp.connect(...)`` first; the plan comes from ``plan``.
 """
 
 from __future__ import annotations
