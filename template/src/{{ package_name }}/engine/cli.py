@@ -1,7 +1,7 @@
 """``predict``: texts through the same engine and settings as the server, without HTTP.
 
-The Kueue batch Job runs this command in the serving image, so batch work is batched,
-length-grouped and isolated exactly as requests to the server are: ``MAX_BATCH_SIZE``,
+The Kueue batch Job runs this command in the serving image, so batch work is batched and
+limited exactly as requests to the server are: ``MAX_BATCH_SIZE``,
 ``MAX_BATCH_WAIT_MS``, ``MODEL_WORKERS`` and ``MAX_QUEUE_ITEMS`` apply here too.
 """
 
@@ -38,15 +38,9 @@ async def run_through_engine(
     A bad input (too long, say) fails only its own line, as it fails only its own request
     in the server."""
     from ..runtime.workers import worker_layout
-    from .batcher import Batcher
+    from .build import build_engine
 
-    engine = Batcher(
-        lambda: predictor,
-        max_batch_size=settings.max_batch_size,
-        max_wait_s=settings.max_batch_wait_ms / 1000,
-        max_queue_items=settings.max_queue_items,
-        workers=worker_layout(settings).workers,
-    )
+    engine = build_engine(settings, lambda: predictor, workers=worker_layout(settings).workers)
     engine.start()
     failed = 0
     try:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..engine.batcher import Batcher
+from ..engine.build import build_engine
 from ..runtime.workers import worker_layout
 from ..settings import Settings, get_settings
 from .errors import install_error_handlers
@@ -51,11 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         layout = worker_layout(settings)
         threads = layout.threads or "the runtime's default"
         log.info("%d model worker(s), %s CPU thread(s) each", layout.workers, threads)
-        engine = Batcher(
+        engine = build_engine(
+            settings,
             lambda: state.predictor,
-            max_batch_size=settings.max_batch_size,
-            max_wait_s=settings.max_batch_wait_ms / 1000,
-            max_queue_items=settings.max_queue_items,
             workers=layout.workers,
             on_batch=metrics.batch_size.observe,
         )
