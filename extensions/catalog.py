@@ -76,6 +76,21 @@ PYTHON_BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
 
 
 @dataclass(frozen=True)
+class Node:
+    """A common cloud machine with this GPU: its size bounds what one pod may request.
+
+    Sizes from the clouds' instance pages (AWS: aws.amazon.com/ec2/instance-types/{g4,g5,g6,
+    p4,p5}; GCP: cloud.google.com/compute/docs/gpus and .../accelerator-optimized-machines,
+    2026-11). GCP's "GB" of machine memory are GiB.
+    """
+
+    gpus: int
+    vcpus: int
+    memory_gib: int
+    machine: str
+
+
+@dataclass(frozen=True)
 class Accelerator:
     """One row of the catalog. ``cpu`` is a row too, with no GPU facts."""
 
@@ -93,6 +108,13 @@ class Accelerator:
     modal_gpu: str | None = None
     #: the accelerator to suggest where a cloud lacks this one
     nearest_alternative: str | None = None
+    #: the smallest common machine per GPU count (Kubernetes pod sizing)
+    nodes: tuple[Node, ...] = ()
+
+    def smallest_node(self, gpus: int) -> Node | None:
+        """The smallest listed machine with at least ``gpus`` of this GPU."""
+        fitting = [node for node in self.nodes if node.gpus >= gpus]
+        return min(fitting, key=lambda n: (n.gpus, n.vcpus, n.memory_gib), default=None)
 
     @property
     def is_gpu(self) -> bool:
@@ -154,6 +176,12 @@ _ROWS = (
         vertex_accelerator="NVIDIA_TESLA_T4",
         modal_gpu="T4",
         nearest_alternative="nvidia-l4",
+        nodes=(
+            Node(1, 4, 16, "g4dn.xlarge"),
+            Node(2, 8, 30, "n1-standard-8"),
+            Node(4, 48, 192, "g4dn.12xlarge"),
+            Node(8, 96, 384, "g4dn.metal"),
+        ),
     ),
     Accelerator(
         key="nvidia-l4",
@@ -169,6 +197,12 @@ _ROWS = (
         vertex_accelerator="NVIDIA_L4",
         modal_gpu="L4",
         nearest_alternative="nvidia-a10g",
+        nodes=(
+            Node(1, 4, 16, "g6.xlarge"),
+            Node(2, 24, 96, "g2-standard-24"),
+            Node(4, 48, 192, "g6.12xlarge"),
+            Node(8, 96, 384, "g2-standard-96"),
+        ),
     ),
     Accelerator(
         key="nvidia-a10g",
@@ -180,6 +214,11 @@ _ROWS = (
         sagemaker_instances=_frozen({1: "ml.g5.xlarge", 4: "ml.g5.12xlarge", 8: "ml.g5.48xlarge"}),
         modal_gpu="A10G",
         nearest_alternative="nvidia-l4",
+        nodes=(
+            Node(1, 4, 16, "g5.xlarge"),
+            Node(4, 48, 192, "g5.12xlarge"),
+            Node(8, 192, 768, "g5.48xlarge"),
+        ),
     ),
     Accelerator(
         key="nvidia-a100-40gb",
@@ -195,6 +234,12 @@ _ROWS = (
         vertex_accelerator="NVIDIA_TESLA_A100",
         modal_gpu="A100-40GB",
         nearest_alternative="nvidia-a100-80gb",
+        nodes=(
+            Node(1, 12, 85, "a2-highgpu-1g"),
+            Node(2, 24, 170, "a2-highgpu-2g"),
+            Node(4, 48, 340, "a2-highgpu-4g"),
+            Node(8, 96, 680, "a2-highgpu-8g"),
+        ),
     ),
     Accelerator(
         key="nvidia-a100-80gb",
@@ -210,6 +255,12 @@ _ROWS = (
         vertex_accelerator="NVIDIA_A100_80GB",
         modal_gpu="A100-80GB",
         nearest_alternative="nvidia-h100-80gb",
+        nodes=(
+            Node(1, 12, 170, "a2-ultragpu-1g"),
+            Node(2, 24, 340, "a2-ultragpu-2g"),
+            Node(4, 48, 680, "a2-ultragpu-4g"),
+            Node(8, 96, 1360, "a2-ultragpu-8g"),
+        ),
     ),
     Accelerator(
         key="nvidia-h100-80gb",
@@ -225,6 +276,12 @@ _ROWS = (
         vertex_accelerator="NVIDIA_H100_80GB",
         modal_gpu="H100",
         nearest_alternative="nvidia-a100-80gb",
+        nodes=(
+            Node(1, 26, 234, "a3-highgpu-1g"),
+            Node(2, 52, 468, "a3-highgpu-2g"),
+            Node(4, 104, 936, "a3-highgpu-4g"),
+            Node(8, 192, 2048, "p5.48xlarge"),
+        ),
     ),
 )
 

@@ -11,6 +11,7 @@ import importlib.util
 import keyword
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +69,161 @@ def revision_problem(model_id: str, revision: str) -> str:
     return ""
 
 
+#: Longest package name: the generated code (imports, docstrings, test ids that name the
+#: package) stays within its 100-character lines up to this length (tests/render checks it).
+PACKAGE_NAME_LIMIT = 32
+#: Import names of what the generated project installs (every extra of every target) and of
+#: its own top-level packages: a package of that name would shadow it. tests/render checks
+#: this against the rendered pyproject.toml and the installed distributions' import names.
+INSTALLED_IMPORTS = frozenset(
+    """
+    agentplatform anyio boto3 botocore click docker fastapi functorch google httpx
+    huggingface_hub jinja2 kmock kubernetes modal modal_docs modal_proto modal_version moto
+    mypy mypyc numpy onnx onnx_ir onnxruntime openai openapi_spec_validator optimum orjson
+    packaging pre_commit
+    pre_commit_hooks prometheus_client py pydantic pydantic_settings pytest pytest_asyncio
+    questionary requests rich ruff safetensors sagemaker schemathesis starlette tests
+    tokenizers torch torchgen transformers tritonclient tritonclientutils tritongrpcclient
+    tritonhttpclient tritonshmutils typer uvicorn vertex_ray vertexai yaml
+    """.split()  # noqa: SIM905 - a word list reads better than 60 quoted lines
+)
+
+
+def transliterate(text: str) -> str:
+    """ASCII for a name: text-unidecode's transliteration ("Überwachung" -> "Uberwachung").
+
+    Without the library (an older Copier environment) accents are still dropped by Unicode
+    decomposition; letters with no decomposition (ß, Cyrillic) are then lost.
+    """
+    try:
+        from text_unidecode import unidecode
+    except ImportError:
+        decomposed = unicodedata.normalize("NFKD", text or "")
+        return decomposed.encode("ascii", "ignore").decode("ascii")
+    return str(unidecode(text or ""))
+
+
+def slugify(text: str, sep: str = "-") -> str:
+    return re.sub(r"[^a-z0-9]+", sep, transliterate(text).lower()).strip(sep)
+
+
+def package_default(project_name: str) -> str:
+    """The package name a project name suggests: transliterated, ``_``-separated, not too long.
+
+    Cut at a word boundary to fit PACKAGE_NAME_LIMIT; a name starting with a digit gets a
+    ``service_`` prefix; a name that would shadow a package gets ``_service``.
+    """
+    name = ""
+    for word in slugify(project_name, "_").split("_"):
+        longer = f"{name}_{word}" if name else word
+        if len(longer) > PACKAGE_NAME_LIMIT:
+            break
+        name = longer
+    name = name or slugify(project_name, "_")[:PACKAGE_NAME_LIMIT].rstrip("_")
+    if name and not name[0].isalpha():
+        name = f"service_{name}"[:PACKAGE_NAME_LIMIT].rstrip("_")
+    if name in INSTALLED_IMPORTS or name in sys.stdlib_module_names or keyword.iskeyword(name):
+        name = f"{name}_service"
+    return name
+
+
 def package_problem(name: str) -> str:
     if not re.match(r"^[a-z][a-z0-9_]*$", name or ""):
+        suggestion = package_default(name or "") or "minilm_service"
         return (
             f"{name!r} is not a valid Python package name: use lower-case letters, digits and "
-            "underscores, starting with a letter (e.g. minilm_service)."
+            f"underscores, starting with a letter (e.g. {suggestion})."
         )
     if keyword.iskeyword(name) or name in sys.stdlib_module_names:
         return (
             f"{name!r} would shadow Python's own '{name}'; pick another name (e.g. {name}_service)."
         )
+    if name in INSTALLED_IMPORTS:
+        return (
+            f"{name!r} would shadow the '{name}' package the generated project installs, and "
+            f"break its imports; pick another name (e.g. {name}_service)."
+        )
+    if len(name) > PACKAGE_NAME_LIMIT:
+        return (
+            f"{name!r} has {len(name)} characters; keep package_name to {PACKAGE_NAME_LIMIT} "
+            f"or fewer so the generated code stays lint-clean (e.g. {package_default(name)})."
+        )
     return ""
 
 
-def slugify(text: str, sep: str = "-") -> str:
-    return re.sub(r"[^a-z0-9]+", sep, (text or "").lower()).strip(sep)
+def accelerator_problem(accelerator: str) -> str:
+    if accelerator not in catalog.ACCELERATORS:
+        return (
+            f"accelerator {accelerator!r} is not in the hardware catalog; choose accelerator "
+            f"from: {', '.join(catalog.ACCELERATORS)}."
+        )
+    return ""
+
+
+POLICY_FILE = Path(__file__).resolve().parents[1] / "org-policy.yml"
+
+
+def org_policy() -> dict[str, Any]:
+    """The organisation's policy: ``org-policy.yml`` at the template's root, if it has one.
+
+    ``defaults``: answers the organisation presets (the questions' defaults, also for a
+    question asked only later, such as gcp_project once vertex is chosen). ``allowed``: for a
+    question, the only answers the validators accept. docs/platform-teams.md shows one.
+    """
+    if not POLICY_FILE.is_file():
+        return {"defaults": {}, "allowed": {}}
+    import yaml
+
+    policy = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8")) or {}
+    unknown = set(policy) - {"defaults", "allowed"}
+    if unknown:
+        from copier.errors import UserMessageError  # Copier prints it without a traceback
+
+        raise UserMessageError(
+            f"org-policy.yml: unknown section(s) {sorted(unknown)}; "
+            "it has two: defaults (preset answers) and allowed (the only answers accepted)"
+        )
+    return {"defaults": policy.get("defaults") or {}, "allowed": policy.get("allowed") or {}}
+
+
+def org_default(question: str, fallback: Any) -> Any:
+    return org_policy()["defaults"].get(question, fallback)
+
+
+def policy_problem(question: str, answer: Any) -> str:
+    allowed = org_policy()["allowed"].get(question)
+    if allowed is None:
+        return ""
+    given = answer if isinstance(answer, list) else [answer]
+    refused = [value for value in given if value not in allowed]
+    if not refused:
+        return ""
+    return (
+        f"{question} {', '.join(map(repr, refused))} is not allowed by your organisation's "
+        f"policy (org-policy.yml); allowed: {', '.join(map(str, allowed))}."
+    )
+
+
+#: How Copier's messages about a bad --data/--defaults answer start (copier/_user_data.py).
+COPIER_ANSWER_ERRORS = ("Validation error for question", "Invalid choice for")
+
+
+def _validation_excepthook(previous: Any) -> Any:
+    """Print Copier's validation errors as one line, without the traceback (non-interactive).
+
+    Copier turns a validator's message into a ValueError that escapes its command line when
+    the answer came from --data or --defaults; only that case is shortened.
+    """
+
+    def hook(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        message = str(error)
+        if isinstance(error, ValueError) and message.startswith(COPIER_ANSWER_ERRORS):
+            print(f"\033[31m{message}\033[0m", file=sys.stderr)
+            return
+        previous(kind, error, tb)
+
+    hook.copier_ml_deploy = True  # type: ignore[attr-defined]
+    return hook
 
 
 #: Kubernetes names and label values allow 63 characters; the longest suffix the manifests
@@ -106,9 +247,15 @@ class CatalogGlobals(Extension):
             model_id_problem=model_id_problem,
             revision_problem=revision_problem,
             package_problem=package_problem,
+            package_default=package_default,
+            accelerator_problem=accelerator_problem,
+            policy_problem=policy_problem,
+            org_default=org_default,
             is_local_model=is_local_model,
         )
         environment.filters["slugify"] = slugify
+        if not getattr(sys.excepthook, "copier_ml_deploy", False):
+            sys.excepthook = _validation_excepthook(sys.excepthook)
 
 
 #: How long a new pod may take to become ready, by weights strategy: the startup probe's
@@ -123,19 +270,43 @@ PRESTOP_SECONDS = 5
 SHUTDOWN_MARGIN_SECONDS = 5
 
 
-def pod_resources(is_gpu: bool, gpus: int) -> dict[str, str]:
-    """Host CPU and memory per replica: a small pod on CPU, a share that grows per GPU.
+#: Kept free on every node for the kubelet, the container runtime and the system DaemonSets
+#: (CNI, kube-proxy, the NVIDIA device plugin, DCGM exporter, logging): 1 vCPU, and 4 GiB plus
+#: a tenth of the memory above 16 GiB. GKE reserves 2.6 GiB of a 16 GiB node and EKS about
+#: 0.7 GiB (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes; the EKS AMI's
+#: kube-reserved formula), and the DaemonSets request about 1 GiB more.
+SYSTEM_CPUS = 1
+SYSTEM_MEMORY_GIB = 4
+#: A pod never asks for more than this per GPU, however large the node: the server needs
+#: host CPU for tokenization and memory to stage weights, not the whole machine.
+MAX_CPUS_PER_GPU = 8
+MAX_MEMORY_GIB_PER_GPU = 32
 
-    Memory request == limit (no overcommit: an OOM kill mid-batch drops requests); the CPU
-    limit is twice the request so tokenization bursts are not throttled.
+
+def pod_resources(is_gpu: bool, gpus: int, accelerator: str = "cpu") -> dict[str, str]:
+    """Host CPU and memory per replica: on a GPU, this pod's share of the smallest common
+    node with that many GPUs (catalog ``nodes``), less what the system keeps.
+
+    A g4dn/g5/g6 ``.xlarge`` (4 vCPU, 16 GiB, 1 GPU) fits a pod of 3 CPU and 12 GiB. Memory
+    request == limit (no overcommit: an OOM kill mid-batch drops requests); the CPU limit
+    is up to twice the request but never more than the pod's share of the node.
     """
-    cpus = 4 * gpus if is_gpu else 2
-    memory_gi = 16 * gpus if is_gpu else 4
+    node = catalog.ACCELERATORS[accelerator].smallest_node(gpus) if is_gpu else None
+    if node is None:
+        cpus, cpu_limit, memory_gi = (2, 4, 4) if not is_gpu else (4 * gpus, 8 * gpus, 16 * gpus)
+    else:
+        share = gpus / node.gpus
+        spare_memory = node.memory_gib - SYSTEM_MEMORY_GIB - max(0, node.memory_gib - 16) // 10
+        cpus = max(1, min(int((node.vcpus - SYSTEM_CPUS) * share), MAX_CPUS_PER_GPU * gpus))
+        cpu_limit = min(2 * cpus, max(cpus, int(node.vcpus * share)))
+        memory_gi = max(1, min(int(spare_memory * share), MAX_MEMORY_GIB_PER_GPU * gpus))
     return {
         "cpu_request": str(cpus),
-        "cpu_limit": str(cpus * 2),
+        "cpu_limit": str(cpu_limit),
         "memory": f"{memory_gi}Gi",
         "memory_gi": str(memory_gi),
+        "node": node.machine if node else "",
+        "node_size": f"{node.vcpus} vCPU, {node.memory_gib} GiB, {node.gpus} GPU" if node else "",
     }
 
 
@@ -151,7 +322,7 @@ def kueue_quota(is_gpu: bool, gpus: int, answers: dict[str, Any]) -> dict[str, s
         slots = max(gpu_quota // gpus, 1)
     else:
         gpu_quota, slots = 0, int(answers.get("max_replicas") or 1) + 1
-    pod = pod_resources(is_gpu, gpus)
+    pod = pod_resources(is_gpu, gpus, str(answers.get("accelerator") or "cpu"))
     return {
         "gpu": str(gpu_quota),
         "cpu": str(slots * int(pod["cpu_request"])),
@@ -181,7 +352,7 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "drain_timeout_s": DRAIN_TIMEOUT_S,
         "prestop_seconds": PRESTOP_SECONDS,
         "termination_grace_seconds": PRESTOP_SECONDS + DRAIN_TIMEOUT_S + SHUTDOWN_MARGIN_SECONDS,
-        "pod_resources": pod_resources(acc.is_gpu, count),
+        "pod_resources": pod_resources(acc.is_gpu, count, acc.key),
         "kueue_quota": kueue_quota(acc.is_gpu, count, answers),
         "hw": {
             "key": acc.key,
@@ -220,5 +391,7 @@ class DerivedContext(ContextHook):
     """Add ``derive(answers)`` to the context of every rendered file."""
 
     def hook(self, context: dict[str, Any]) -> None:
-        if "accelerator" in context and "package_name" in context and "project_name" in context:
+        needed = ("accelerator", "package_name", "project_name")
+        # An unknown accelerator is left to its own validator, which names the question.
+        if all(k in context for k in needed) and context["accelerator"] in catalog.ACCELERATORS:
             context.update(derive(context))

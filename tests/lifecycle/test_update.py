@@ -250,7 +250,8 @@ def test_migration_renames_an_old_answer_before_the_update(tmp_path: Path) -> No
     old = {}
     for key, question in config.items():
         if key == "accelerator":
-            old["gpu"] = question
+            # The old question, without today's validator (it names `accelerator`).
+            old["gpu"] = {k: v for k, v in question.items() if k != "validator"}
             old["accelerator"] = {"type": "str", "default": "{{ gpu }}", "when": False}
         else:
             old[key] = question

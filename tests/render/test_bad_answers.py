@@ -5,11 +5,19 @@ Rendered through pytest-copie (the ``copie`` fixture) from a snapshot of the wor
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from extensions.context import INSTALLED_IMPORTS, PACKAGE_NAME_LIMIT
+from tests.support.matrix import CASES
 
 BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     "package name with a dash": (
@@ -20,6 +28,18 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
         {"package_name": "json"},
         r"would shadow Python's own 'json'",
     ),
+    **{
+        f"package name shadowing {name}": (
+            {"package_name": name},
+            rf"would shadow the '{name}' package the generated project installs.*{name}_service",
+        )
+        for name in ("torch", "fastapi", "transformers", "typer", "yaml", "tests")
+    },
+    "package name too long for lint-clean code": (
+        {"package_name": "a" * 33},
+        r"has 33 characters; keep package_name to 32 or fewer",
+    ),
+    "unknown accelerator": ({"accelerator": "nvidia-b200"}, r"'accelerator'.*nvidia-b200"),
     "model id that is neither hub id nor path": (
         {"model_id": "just-a-name"},
         r"neither a Hugging Face Hub id nor a local path",
@@ -109,3 +129,88 @@ def test_a_long_project_name_still_gives_a_valid_namespace(
     assert result.exit_code == 0, result.exception
     namespace = result.answers["k8s_namespace"]
     assert len(namespace) <= 63 and not namespace.endswith("-")
+
+
+@pytest.mark.parametrize(
+    ("project_name", "package_name"),
+    [
+        ("Torch", "torch_service"),  # would shadow torch: the default steps aside
+        ("Café Überwachung", "cafe_uberwachung"),  # transliterated, not "caf_berwachung"
+        ("Straße der Daten", "strasse_der_daten"),
+        ("Поиск товаров", "poisk_tovarov"),
+        ("3D Vision", "service_3d_vision"),
+        (
+            "Customer support ticket routing and triage embeddings",
+            "customer_support_ticket_routing",
+        ),
+    ],
+)
+def test_the_package_name_default_is_a_safe_transliteration(
+    project_name: str, package_name: str, copie: Any, template_snapshot: Path
+) -> None:
+    result = copie.copy(
+        extra_answers={"project_name": project_name}, template_dir=template_snapshot
+    )
+    assert result.exit_code == 0, result.exception
+    assert result.answers["package_name"] == package_name
+    assert len(package_name) <= PACKAGE_NAME_LIMIT
+    assert (result.project_dir / "src" / package_name / "cli.py").is_file()
+
+
+def test_every_package_the_project_installs_is_a_refused_name(render: Any) -> None:
+    """The import names of every dependency (all extras) are in INSTALLED_IMPORTS."""
+    pyproject = tomllib.loads((render(CASES["all-targets-l4"]) / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    distributions = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+    imports: dict[str, set[str]] = {}
+    for module, dists in packages_distributions().items():
+        for dist in dists:
+            imports.setdefault(dist.lower().replace("_", "-"), set()).add(module)
+    checked = set()
+    for dist in distributions:
+        modules = {m for m in imports.get(dist.replace("_", "-"), set()) if m.isidentifier()}
+        modules = {m for m in modules if not m.startswith("_")}
+        checked |= modules
+        missing = modules - INSTALLED_IMPORTS
+        assert not missing, f"{dist} installs {sorted(missing)}: add them to INSTALLED_IMPORTS"
+    assert {"torch", "fastapi", "transformers", "typer", "yaml"} <= checked
+
+
+def test_a_name_at_the_length_limit_renders_lint_clean_code(render: Any) -> None:
+    answers = {**CASES["all-targets-l4"], "package_name": "p" * PACKAGE_NAME_LIMIT}
+    project = render(answers)
+    for command in (["check", "src", "tests"], ["format", "--check", "src", "tests"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("package_name=fastapi", "would shadow the 'fastapi' package"),
+        ("accelerator=nvidia-b200", "Invalid choice for 'accelerator'"),
+    ],
+)
+def test_a_bad_answer_on_the_command_line_is_one_line_without_a_traceback(
+    data: str, message: str, template_snapshot: Path, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
+        + ["--data", data, str(template_snapshot), str(tmp_path / "project")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

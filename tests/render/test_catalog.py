@@ -106,3 +106,31 @@ def test_derive_changes_every_fact_with_the_accelerator() -> None:
     assert l4["vertex_machine"] == "g2-standard-8"
     assert l4["modal_gpu"] == "L4" and l4["k8s_gpu_product"] == "NVIDIA-L4"
     assert l4["torch_dtype"] == "bfloat16"
+
+
+@pytest.mark.parametrize("acc", GPUS, ids=lambda a: a.key)
+def test_pods_fit_the_smallest_node_with_room_for_the_system(acc: catalog.Accelerator) -> None:
+    """Every GPU count a project may ask for gets a pod that fits the smallest common
+    machine with that many GPUs, after what the kubelet and DaemonSets keep."""
+    from extensions.context import SYSTEM_CPUS, SYSTEM_MEMORY_GIB, pod_resources
+
+    assert acc.nodes, f"{acc.key} lists no machines"
+    for count in (1, 2, 4, 8):
+        node = acc.smallest_node(count)
+        assert node is not None and node.gpus >= count
+        pod = pod_resources(True, count, acc.key)
+        share = count / node.gpus
+        assert int(pod["cpu_request"]) <= (node.vcpus - SYSTEM_CPUS) * share
+        assert int(pod["memory_gi"]) <= (node.memory_gib - SYSTEM_MEMORY_GIB) * share
+        assert int(pod["cpu_limit"]) <= max(int(pod["cpu_request"]), node.vcpus * share)
+        assert pod["node"] == node.machine
+
+
+def test_the_4_vcpu_16_gib_nodes_fit() -> None:
+    """g4dn/g5/g6 .xlarge: 4 vCPU and 16 GiB for one GPU (the issue: 4 CPU / 16 Gi never fit)."""
+    from extensions.context import pod_resources
+
+    for key, machine in (("nvidia-t4", "g4dn"), ("nvidia-a10g", "g5"), ("nvidia-l4", "g6")):
+        pod = pod_resources(True, 1, key)
+        assert pod["node"] == f"{machine}.xlarge"
+        assert (pod["cpu_request"], pod["cpu_limit"], pod["memory"]) == ("3", "4", "12Gi")

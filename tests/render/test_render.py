@@ -84,6 +84,7 @@ def test_hardware_module_matches_the_catalog(case: str, render: Any) -> None:
     catalog_names = {
         "sagemaker_instance_type": "sagemaker_instance",
         "vertex_machine_type": "vertex_machine",
+        "gpu_memory_gb": "memory_gb",
     }
     for field in dataclasses.fields(hardware):
         assert getattr(hardware, field.name) == hw[catalog_names.get(field.name, field.name)], field

@@ -48,26 +48,41 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
             f"{pkg}/deploy/sagemaker/plan.py",
             f"{pkg}/deploy/sagemaker/artifacts.py",
             f"{pkg}/deploy/sagemaker/cli.py",
+            f"{pkg}/deploy/sagemaker/autoscaling.py",
             "tests/sagemaker/moto_sagemaker.py",
             "tests/sagemaker/test_deploy_sagemaker.py",
+            "tests/sagemaker/test_sagemaker_updates.py",
+            "tests/sagemaker/test_sagemaker_guide.py",
+            "docs/sagemaker.md",
         ],
         "vertex": [
             f"{pkg}/deploy/vertex/gcp.py",
             f"{pkg}/deploy/vertex/apply.py",
             f"{pkg}/deploy/vertex/plan.py",
             f"{pkg}/deploy/vertex/cli.py",
+            f"{pkg}/deploy/vertex/registry.py",
             "tests/vertex/vertex_standin.py",
             "tests/vertex/test_deploy_vertex.py",
+            "tests/vertex/test_vertex_push.py",
+            "tests/vertex/test_vertex_guide.py",
+            "docs/vertex.md",
         ],
         "modal": [
             f"{pkg}/deploy/modal/app.py",
             f"{pkg}/deploy/modal/check.py",
             f"{pkg}/deploy/modal/cli.py",
+            f"{pkg}/deploy/modal/serving.py",
+            f"{pkg}/deploy/modal/weights.py",
             "tests/modal/test_deploy_modal.py",
+            "tests/modal/test_modal_weights.py",
+            "docs/modal.md",
         ],
     }
     for target, files in cloud_files.items():
         (present if target in targets else absent).update(files)
+
+    # every project: the settings guide, checked against Settings; the multi-GPU layout
+    present |= {"docs/serving.md", "tests/test_settings_doc.py", "tests/test_gpu_layout.py"}
 
     # lifecycle (issue 8): pre-commit, the project's own CI and the template-update job
     present |= {

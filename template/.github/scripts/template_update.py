@@ -4,20 +4,29 @@ Run weekly by .github/workflows/template-update.yml; works the same by hand:
 
     python .github/scripts/template_update.py check    # current and latest release
     python .github/scripts/template_update.py apply --body pr.md
+    python .github/scripts/template_update.py propose  # what the workflow runs
 
 ``check`` writes ``current=``, ``latest=`` and ``update=true|false`` to ``$GITHUB_OUTPUT``
 when that variable is set. ``apply`` runs ``copier update --defaults --trust --conflict
 inline --vcs-ref <latest>``, lists the files left with conflict markers and writes a pull
-request body. Copier moves between release tags, so a template without tags is an error.
+request body. ``propose`` does both, commits on ``template-update/<latest>``, pushes the
+branch to ``origin`` and opens a pull request against the default branch that the GitHub
+API names (or ``origin``'s HEAD without ``gh``); where pull requests cannot be opened
+(repositories that do not let GitHub Actions create them), it opens an issue that links the
+branch instead, once. A rerun with the branch already pushed only retries what is missing.
+Copier moves between release tags, so a template without tags is an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -165,6 +174,137 @@ def apply(latest: str, body: Path | None) -> list[str]:
     return conflicts
 
 
+def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise UpdateError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done
+
+
+def _gh(*args: str) -> subprocess.CompletedProcess[str] | None:
+    """``gh`` with the workflow's token, or None where the GitHub CLI is not installed."""
+    if shutil.which("gh") is None:
+        return None
+    return subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
+
+
+def default_branch() -> str:
+    """The repository's default branch, from the GitHub API, else from ``origin``'s HEAD.
+
+    Never from the event payload: ``github.event.repository.default_branch`` is empty on
+    ``schedule`` events.
+    """
+    asked = _gh("repo", "view", "--json", "defaultBranchRef", "--jq", ".defaultBranchRef.name")
+    if asked is not None and asked.returncode == 0 and asked.stdout.strip():
+        return asked.stdout.strip()
+    symref = _git("ls-remote", "--symref", "origin", "HEAD").stdout
+    found = re.search(r"^ref: refs/heads/(\S+)\s+HEAD", symref, re.M)
+    if found is None:
+        raise UpdateError("cannot tell the default branch: neither gh nor origin's HEAD names it")
+    return found[1]
+
+
+def _push(branch: str, touches_workflows: bool) -> None:
+    pushed = _git("push", "origin", f"HEAD:refs/heads/{branch}", check=False)
+    if pushed.returncode == 0:
+        return
+    hint = ""
+    if touches_workflows:
+        hint = (
+            " This update changes .github/workflows/, which a token may only push with the"
+            " 'workflows' permission: the default GITHUB_TOKEN never has it. Store a"
+            " fine-grained token (Contents, Pull requests, Issues and Workflows: read and"
+            " write) or a GitHub App's token with the same permissions as the secret"
+            " TEMPLATE_UPDATE_TOKEN."
+        )
+    raise UpdateError(f"pushing {branch} failed: {pushed.stderr.strip()}.{hint}")
+
+
+def _open_pull_request(branch: str, base: str, title: str, body: Path, draft: bool) -> str:
+    """Open the pull request; where that is not allowed, an issue that links the branch."""
+    listed = _gh("pr", "list", "--head", branch, "--state", "open", "--json", "url")
+    if listed is None:
+        return f"pushed {branch}; open a pull request into {base} (gh is not installed here)"
+    if listed.returncode == 0 and json.loads(listed.stdout or "[]"):
+        return f"pull request open already: {json.loads(listed.stdout)[0]['url']}"
+    create = ["pr", "create", "--base", base, "--head", branch, "--title", title]
+    made = _gh(*create, "--body-file", str(body), *(["--draft"] if draft else []))
+    if made is not None and made.returncode == 0:
+        return f"opened {made.stdout.strip()}"
+    reason = (made.stderr if made is not None else "").strip()
+    issue_title = f"Template update ready on branch {branch}"
+    found = _gh(
+        "issue",
+        "list",
+        "--state",
+        "open",
+        "--search",
+        f'in:title "{issue_title}"',
+        "--json",
+        "title",
+    )
+    if (
+        found is not None
+        and found.returncode == 0
+        and any(item["title"] == issue_title for item in json.loads(found.stdout or "[]"))
+    ):
+        return f"no pull request ({reason}); the issue for {branch} is open already"
+    note = body.read_text(encoding="utf-8") + (
+        f"\n---\nThe branch `{branch}` holds the update, but the pull request could not be"
+        f" opened: {reason}\nOpen it from the branch (Compare & pull request), or allow it in"
+        " Settings > Actions > General > 'Allow GitHub Actions to create and approve pull"
+        " requests'; the next run retries.\n"
+    )
+    body.write_text(note, encoding="utf-8")
+    issued = _gh("issue", "create", "--title", issue_title, "--body-file", str(body))
+    if issued is None or issued.returncode != 0:
+        detail = (issued.stderr if issued is not None else "").strip()
+        raise UpdateError(
+            f"pushed {branch}, but neither a pull request ({reason}) nor an issue ({detail})"
+            " could be opened; the next run retries"
+        )
+    return f"no pull request ({reason}); opened issue {issued.stdout.strip()}"
+
+
+def propose(body: Path, token_has_workflows: bool) -> str:
+    """Update on ``template-update/<latest>``, push it, propose it; say what happened."""
+    current, latest, newer = check()
+    if not newer:
+        return f"up to date at {current}"
+    branch = f"template-update/{latest}"
+    base = default_branch()
+    title = f"chore: update template from {current} to {latest}"
+    if _git("ls-remote", "--exit-code", "--heads", "origin", branch, check=False).returncode == 0:
+        if not body.exists():
+            body.write_text(f"Updates this project to template release `{latest}`.\n")
+        draft = "Conflicts to resolve" in body.read_text(encoding="utf-8")
+        return _open_pull_request(branch, base, title, body, draft)
+    started_on = _git("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    _git("switch", "--quiet", "-C", branch)  # -C: a failed earlier run may have left it
+    try:
+        return _commit_and_propose(latest, branch, base, title, body, token_has_workflows)
+    finally:
+        _git("switch", "--quiet", "--force", started_on, check=False)
+
+
+def _commit_and_propose(
+    latest: str, branch: str, base: str, title: str, body: Path, token_has_workflows: bool
+) -> str:
+    conflicts = apply(latest, body)
+    _git("add", "-A")
+    _git("commit", "--quiet", "--no-verify", "-m", title)
+    changed = _git("diff", "--name-only", "HEAD~1", "HEAD").stdout.splitlines()
+    touches = any(name.startswith(".github/workflows/") for name in changed)
+    if touches and not token_has_workflows:
+        print(
+            "warning: this update changes .github/workflows/; without TEMPLATE_UPDATE_TOKEN"
+            " (with the 'workflows' permission) GitHub refuses the push",
+            file=sys.stderr,
+        )
+    _push(branch, touches)
+    return _open_pull_request(branch, base, title, body, bool(conflicts))
+
+
 def _output(**values: str) -> None:
     for key, value in values.items():
         print(f"{key}={value}")
@@ -181,11 +321,21 @@ def main(argv: list[str] | None = None) -> int:
     apply_parser = sub.add_parser("apply", help="copier update to a release")
     apply_parser.add_argument("--to", help="release tag (default: the latest)")
     apply_parser.add_argument("--body", type=Path, help="write a pull-request body here")
+    propose_parser = sub.add_parser("propose", help="update, push a branch, open a pull request")
+    propose_parser.add_argument(
+        "--body",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "template-update-body.md",
+        help="where the pull-request body is written (outside the repository)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             current, latest, newer = check(args.prereleases)
             _output(current=current, latest=latest, update=str(newer).lower())
+        elif args.command == "propose":
+            has_token = os.environ.get("TEMPLATE_UPDATE_TOKEN_SET", "") == "true"
+            print(propose(args.body, token_has_workflows=has_token))
         else:
             target = args.to or check()[1]
             conflicts = apply(target, args.body)

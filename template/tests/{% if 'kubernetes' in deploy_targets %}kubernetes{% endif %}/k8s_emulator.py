@@ -49,6 +49,7 @@ KUEUE_RESOURCES = [
     ("kueue.x-k8s.io", "v1beta2", "resourceflavors", "ResourceFlavor", False),
     ("kueue.x-k8s.io", "v1beta2", "clusterqueues", "ClusterQueue", False),
     ("kueue.x-k8s.io", "v1beta2", "localqueues", "LocalQueue", True),
+    ("kueue.x-k8s.io", "v1beta2", "workloads", "Workload", True),
 ]
 PLURALS = {
     kind: (group, version, plural)
@@ -72,12 +73,14 @@ def resource(kind: str) -> Any:
 class ApiEmulator(kmock.KubernetesEmulator):
     """See the module docstring; ``calls``, ``forbidden`` and ``on_apply`` are for tests."""
 
-    def setup(self, *, kueue: bool) -> None:
+    def setup(self, *, kueue: bool, kueue_api: str = "v1beta2") -> None:
+        """``kueue_api``: the version Kueue's kinds are served in (v1beta1: Kueue < v0.15)."""
         self.calls: list[Call] = []
         self.forbidden: set[str] = set()  # plurals whose writes answer 403
         self.on_apply: Callable[[ApiEmulator, dict[str, Any]], None] | None = None
+        kueue_kinds = [(g, kueue_api, p, k, n) for g, _, p, k, n in KUEUE_RESOURCES]
         for group, version, plural, kind, namespaced in CORE_RESOURCES + (
-            KUEUE_RESOURCES if kueue else []
+            kueue_kinds if kueue else []
         ):
             self.resources[kmock.resource(group, version, plural)] = kmock.ResourceInfo(
                 kind=kind, namespaced=namespaced, verbs=VERBS
@@ -174,7 +177,7 @@ def _with_generation(obj: dict[str, Any], generation: int) -> dict[str, Any]:
 
 @contextmanager
 def running_emulator(
-    *, kueue: bool = False, port: int | None = None
+    *, kueue: bool = False, port: int | None = None, kueue_api: str = "v1beta2"
 ) -> Iterator[tuple[ApiEmulator, str]]:
     """Serve an ApiEmulator on 127.0.0.1 (``port``, or a free one) from a background event
     loop; yield it and its URL."""
@@ -185,7 +188,7 @@ def running_emulator(
     async def serve() -> None:
         stop = asyncio.Event()
         async with ApiEmulator() as emulator, kmock.Server(emulator, port=port) as server:
-            emulator.setup(kueue=kueue)
+            emulator.setup(kueue=kueue, kueue_api=kueue_api)
             state.update(emulator=emulator, url=str(server.url).rstrip("/"), stop=stop)
             started.set()
             await stop.wait()

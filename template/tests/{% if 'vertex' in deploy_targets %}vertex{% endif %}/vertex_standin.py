@@ -7,6 +7,11 @@ v1 API documents them: long-running operations come back finished, enums arrive 
 (without it the SDK drops machine settings) and resources carry ``createTime`` (without it
 the SDK re-reads them after a delete). ``fail_next`` makes the next matching call fail with
 an HTTP error, as quota or permission problems do.
+
+It also answers the Artifact Registry v1 calls the deploy makes (get a repository, create
+one with ``?repositoryId=``: a long-running operation, as the API documents), so the same
+server stands in for ``artifactregistry.googleapis.com``; ``Authorization`` headers are
+recorded with each request.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Recorded:
     method: str
     path: str
     body: dict[str, Any]
+    authorization: str = ""
 
 
 @dataclass
@@ -41,6 +47,7 @@ class VertexStandIn:
     requests: list[Recorded] = field(default_factory=list)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    repositories: dict[str, dict[str, Any]] = field(default_factory=dict)
     predict: Callable[[list[Any]], list[Any]] = lambda instances: [[0.0] for _ in instances]
     #: route suffix -> (HTTP code, status, message) for the next call to it
     fail_next: dict[str, tuple[int, str, str]] = field(default_factory=dict)
@@ -54,8 +61,10 @@ class VertexStandIn:
             if r.method == method and r.path.split("?")[0].endswith(suffix)
         ]
 
-    def handle(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        self.requests.append(Recorded(method, path, body))
+    def handle(
+        self, method: str, path: str, body: dict[str, Any], authorization: str = ""
+    ) -> tuple[int, dict[str, Any]]:
+        self.requests.append(Recorded(method, path, body, authorization))
         for suffix, failure in list(self.fail_next.items()):
             if path.split("?")[0].endswith(suffix):
                 del self.fail_next[suffix]
@@ -63,6 +72,8 @@ class VertexStandIn:
         route = unquote(path.split("?")[0]).removeprefix("/v1/").split("@")[0]
         parent = re.match(r"^(projects/[^/]+/locations/[^/]+)/", route)
         prefix = parent.group(1) if parent else ""
+        if "/repositories" in route:
+            return self._artifact_registry(method, route, path)
         if route.endswith("/models:upload") and method == "POST":
             name = f"{prefix}/models/{next(self._ids)}"
             self.models[name] = {
@@ -110,6 +121,20 @@ class VertexStandIn:
                         )
                     del store[route]
                     return 200, _done({"@type": "type.googleapis.com/google.protobuf.Empty"})
+        return _not_found(route)
+
+    def _artifact_registry(self, method: str, route: str, path: str) -> tuple[int, dict[str, Any]]:
+        """projects/P/locations/L/repositories[/R]: get, or create (an operation)."""
+        if method == "GET" and route in self.repositories:
+            return 200, self.repositories[route]
+        query = re.search(r"[?&]repositoryId=([^&]+)", path)
+        if method == "POST" and route.endswith("/repositories") and query:
+            name = f"{route}/{query.group(1)}"
+            if name in self.repositories:
+                return 409, _error(409, "ALREADY_EXISTS", f"{name} already exists")
+            self.repositories[name] = {**self.requests[-1].body, "name": name}
+            operation = f"{route.rsplit('/', 1)[0]}/operations/{next(self._ids)}"
+            return 200, {"name": operation, "done": False}
         return _not_found(route)
 
     def _deployModel(
@@ -177,7 +202,8 @@ def serve_vertex_standin() -> Iterator[VertexStandIn]:
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length)) if length else {}
-            code, reply = state.handle(method, self.path, body)
+            authorization = self.headers.get("authorization") or ""
+            code, reply = state.handle(method, self.path, body, authorization)
             data = json.dumps(reply).encode()
             self.send_response(code)
             self.send_header("content-type", "application/json")

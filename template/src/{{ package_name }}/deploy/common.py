@@ -91,3 +91,41 @@ def wait_for(
                     "cloud; check it in the console, or wait longer with --timeout"
                 )
             time.sleep(poll_s)
+
+
+def image_digest(reference: str) -> str | None:
+    """``sha256:...`` of a ``repository@sha256:...`` reference; None for a tag or a placeholder."""
+    digest = reference.partition("@")[2]
+    return digest if digest.startswith("sha256:") and "<" not in digest else None
+
+
+class Output:
+    """What a deploy command prints: lines for people, or with ``--json`` one JSON object on
+    stdout (the progress spinner stays on stderr either way)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.json = as_json
+        self.planned: list[dict[str, str]] = []
+
+    def line(self, text: str) -> None:
+        if not self.json:
+            import typer
+
+            typer.echo(text)
+
+    def steps(self, header: str, steps: list[tuple[str, str]]) -> None:
+        """The plan: what will be created, in order (kept for the JSON report)."""
+        self.planned = [{"kind": kind, "what": what} for kind, what in steps]
+        indent = "  " if header else ""
+        if header:
+            self.line(header)
+        for kind, what in steps:
+            self.line(f"{indent}{kind:<16} {what}")
+
+    def done(self, **report: object) -> None:
+        if self.json:
+            import json
+
+            import typer
+
+            typer.echo(json.dumps({**report, "plan": self.planned}, default=str))

@@ -29,6 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ..errors import InputTooLongError
@@ -38,6 +39,8 @@ from .errors import (
     InvalidItemError,
     QueueFullError,
 )
+from .isolation import run_isolated
+from .items import as_text
 from .requests import (
     Answer,
     Item,
@@ -115,6 +118,10 @@ class Batcher:
     def idle(self) -> bool:
         return not self._queue and not self._busy
 
+    @property
+    def predictor(self) -> Any:
+        return self._predictor()  # None until loaded; the routes check inputs against it
+
     def start(self) -> None:
         for number in range(self.workers):
             thread = threading.Thread(target=self._run, name=f"batcher-{number}", daemon=True)
@@ -147,6 +154,7 @@ class Batcher:
             if len(self._queue) + len(items) > self.max_queue_items:
                 raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
             now = time.monotonic()
+            self._results.track(request)
             self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
             self._cond.notify()
         return Ticket(request, timeout_s)
@@ -172,6 +180,13 @@ class Batcher:
         for thread in self._threads:
             await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
 
+    def abort(self, exc: Exception) -> None:
+        """End of a drain: take no new work and answer every open request with ``exc``."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._results.fail_open(exc)  # the workers skip the queued items of failed requests
+
     # --- worker side -------------------------------------------------------------------
     def _run(self) -> None:
         source: Any = None  # the loaded predictor, and this worker's replica of it
@@ -184,8 +199,8 @@ class Batcher:
                 predictor = self._predictor()
                 if predictor is not source:
                     source, replica = predictor, self._replica(predictor)
-                self._process(batch, replica)
-            except Exception as exc:  # fail the batch's requests, keep serving
+                run_isolated(batch, partial(self._process, predictor=replica), self._results.fail)
+            except Exception as exc:  # no model yet, or a replica failed: fail them, keep serving
                 log.exception("batch of %d failed", len(batch))
                 self._results.fail({item.request for item in batch}, exc)
             finally:
@@ -253,14 +268,8 @@ class Batcher:
         return chosen
 
     def _process(self, batch: list[QueuedItem], predictor: Any) -> None:
-        failed: dict[PendingRequest, Exception] = {}
-        texts: list[str] = []
-        for item in batch:
-            try:
-                texts.append(_as_text(predictor, item))
-            except InvalidItemError as exc:
-                failed.setdefault(item.request, exc)
-                texts.append("")
+        failed: dict[PendingRequest, Exception] = {}  # a bad item raises: isolation.py
+        texts = [as_text(predictor, item.request.items[item.index], item.index) for item in batch]
         limit = getattr(predictor, "max_seq_length", None)
         counts = predictor.count_tokens(texts)
         for item, tokens in zip(batch, counts, strict=True):
@@ -285,16 +294,3 @@ def _padding_share(items: list[QueuedItem]) -> float:
     """Share of a padded batch that would be padding (by character length)."""
     longest = max(item.size for item in items)
     return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0
-
-
-def _as_text(predictor: Any, item: QueuedItem) -> str:
-    value = item.request.items[item.index]
-    if isinstance(value, str):
-        return value
-    vocab = len(predictor.tokenizer)
-    bad = [t for t in value if not 0 <= t < vocab]
-    if bad:
-        raise InvalidItemError(
-            f"input {item.index} has token ids outside 0..{vocab - 1}: {bad[:5]}"
-        )
-    return str(predictor.tokenizer.decode(value, skip_special_tokens=True))

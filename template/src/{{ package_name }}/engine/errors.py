@@ -23,3 +23,8 @@ class EngineStoppedError(Exception):
 
 class InvalidItemError(ValueError):
     """An input the model cannot take, such as a token id outside the vocabulary (422)."""
+
+
+class ItemFailedError(Exception):
+    """The model failed on this input on its own (HTTP 500, JSON); its batch's other
+    requests were answered (see isolation.py)."""

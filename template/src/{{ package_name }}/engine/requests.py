@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,12 @@ class Results:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # two workers may finish parts of one request at once
+        self._open: weakref.WeakSet[PendingRequest] = weakref.WeakSet()  # queued, unanswered
+
+    def track(self, request: PendingRequest) -> None:
+        """Remember a queued request until it is answered (see :meth:`fail_open`)."""
+        with self._lock:
+            self._open.add(request)
 
     def record(self, done: list[tuple[QueuedItem, Any]]) -> None:
         finished: list[PendingRequest] = []
@@ -102,6 +109,15 @@ class Results:
         for request in requests:
             request.done = True
             request.loop.call_soon_threadsafe(_set_exception, request.future, exc)
+
+    def fail_open(self, exc: Exception) -> int:
+        """Fail every request not answered yet, queued or in a running batch (a batch
+        that finishes later finds its requests answered); returns how many."""
+        with self._lock:
+            open_requests = {r for r in self._open if not r.future.done()}
+            self._open.clear()
+        self.fail(open_requests, exc)
+        return len(open_requests)
 
 
 def _set_results(requests: list[PendingRequest]) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -138,6 +139,11 @@ def build_image(
     check_spec(spec)
     engine = engine or client()
     started = time.monotonic()
+    with engine_errors(f"building {spec.reference}"):
+        return _build(spec, engine, progress, started)
+
+
+def _build(spec: BuildSpec, engine: Any, progress: Progress | None, started: float) -> BuildResult:
     stream = engine.api.build(
         path=str(spec.context),
         dockerfile=spec.dockerfile,
@@ -160,29 +166,102 @@ def build_image(
     )
 
 
+@dataclass(frozen=True)
+class PushResult:
+    """What a push left in the registry: ``repository@sha256:...`` is what every target deploys."""
+
+    reference: str
+    digest: str
+    size_bytes: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"reference": self.reference, "digest": self.digest, "size": self.size_bytes}
+
+
+@contextmanager
+def engine_errors(action: str) -> Iterator[None]:
+    """Turn the docker SDK's errors (missing image, API refusal, no engine) into one message."""
+    import requests
+
+    try:
+        from docker.errors import DockerException, ImageNotFound, NotFound
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImageError("the docker SDK is missing: pip install -e '.[docker]'") from exc
+    try:
+        yield
+    except (ImageNotFound, NotFound) as exc:
+        raise ImageError(
+            f"{action}: {_explanation(exc)} (build it first with `images build`, or pass the "
+            "tag it was built with)"
+        ) from None
+    except requests.exceptions.ConnectionError as exc:
+        raise ImageError(
+            f"{action}: the container engine stopped answering ({exc}); start Docker or "
+            "podman's API service and check DOCKER_HOST"
+        ) from None
+    except DockerException as exc:  # APIError and the rest
+        raise ImageError(f"{action}: {_explanation(exc)}") from None
+
+
+def _explanation(exc: BaseException) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc).strip()
+
+
 def push_image(
     repository: str,
     tag: str,
     auth_config: dict[str, str] | None = None,
     progress: Progress | None = None,
     engine: Any = None,
-) -> str:
-    """Push ``repository:tag`` (already built or tagged); return ``repository@digest``.
+) -> PushResult:
+    """Push ``repository:tag`` (already built or tagged); the result names its digest.
 
     ``auth_config`` is the SDK's ``{"username": ..., "password": ...}`` (e.g. from ECR's
     ``get_authorization_token``); without it the engine's stored login is used.
     """
     engine = engine or client()
-    stream = engine.images.push(
-        repository, tag=tag, auth_config=auth_config, stream=True, decode=True
-    )
-    aux = _consume(stream, progress)
-    digest = aux.get("Digest")
-    return f"{repository}@{digest}" if digest else f"{repository}:{tag}"
+    with engine_errors(f"pushing {repository}:{tag}"):
+        stream = engine.images.push(
+            repository, tag=tag, auth_config=auth_config, stream=True, decode=True
+        )
+        aux = _consume(stream, progress)
+        digest = str(aux.get("Digest") or "")
+        size = int(aux.get("Size") or 0)
+        if not digest:  # older engines: the digest is in the image's RepoDigests after a push
+            repo_digests = engine.images.get(f"{repository}:{tag}").attrs.get("RepoDigests") or []
+            found = [d for d in repo_digests if d.startswith(f"{repository}@")]
+            digest = found[0].partition("@")[2] if found else ""
+    if not digest:
+        raise ImageError(
+            f"the registry accepted {repository}:{tag} but reported no digest; deploy by digest "
+            "needs one: push again, or pass --image-uri REPOSITORY@sha256:..."
+        )
+    return PushResult(reference=f"{repository}@{digest}", digest=digest, size_bytes=size)
 
 
 def tag_image(source: str, repository: str, tag: str, engine: Any = None) -> None:
     """Tag a local image as ``repository:tag`` (to push a build to another registry)."""
     engine = engine or client()
-    if not engine.images.get(source).tag(repository, tag=tag):
-        raise ImageError(f"could not tag {source} as {repository}:{tag}")
+    with engine_errors(f"tagging {source} as {repository}:{tag}"):
+        if not engine.images.get(source).tag(repository, tag=tag):
+            raise ImageError(f"could not tag {source} as {repository}:{tag}")
+
+
+def publish(
+    repository: str,
+    tag: str,
+    *,
+    source: str | None = None,
+    auth_config: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    engine: Any = None,
+) -> PushResult:
+    """Tag the local build (``source``, default ``DEFAULT_REPOSITORY:tag``) as
+    ``repository:tag`` when the names differ, then push it; the one digest every target deploys.
+    """
+    engine = engine or client()
+    source = source or f"{DEFAULT_REPOSITORY}:{tag}"
+    if source != f"{repository}:{tag}":
+        tag_image(source, repository, tag, engine=engine)
+    return push_image(repository, tag, auth_config, progress=progress, engine=engine)

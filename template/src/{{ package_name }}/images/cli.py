@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +13,7 @@ from ..errors import fail
 from .builder import DEFAULT_FLAVOR, DEFAULT_REPOSITORY, DOCKERFILES, Flavor
 
 FLAVORS = list(DOCKERFILES)
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object on stdout")]
 
 
 def _parse_build_args(pairs: list[str]) -> dict[str, str]:
@@ -53,6 +55,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
         no_cache: Annotated[bool, typer.Option(help="Rebuild every layer")] = False,
         push: Annotated[bool, typer.Option(help="Push after building")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No build log")] = False,
+        as_json: JsonOption = False,
     ) -> None:
         """Build the image (and tag it repository:tag), optionally push it."""
         from .. import __version__
@@ -69,32 +72,53 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             no_cache=no_cache,
         )
         try:
-            result = build_image(spec, progress=_echo(quiet))
-            typer.echo(
-                f"built {result.reference} ({result.size_bytes / 1e6:.0f} MB) "
-                f"in {result.seconds:.1f} s"
-            )
+            result = build_image(spec, progress=_echo(quiet or as_json))
+            report: dict[str, object] = {
+                "reference": result.reference,
+                "image_id": result.image_id,
+                "size": result.size_bytes,
+                "seconds": round(result.seconds, 3),
+            }
+            if not as_json:
+                typer.echo(
+                    f"built {result.reference} ({result.size_bytes / 1e6:.0f} MB) "
+                    f"in {result.seconds:.1f} s"
+                )
             if push:
                 name, _, image_tag = result.reference.rpartition(":")
-                typer.echo(f"pushed {push_image(name, image_tag, progress=_echo(quiet))}")
+                pushed = push_image(name, image_tag, progress=_echo(quiet or as_json))
+                report["pushed"] = pushed.as_dict()
+                if not as_json:
+                    typer.echo(f"pushed {pushed.reference}")
         except ImageError as exc:
             raise fail(exc) from None
+        if as_json:
+            typer.echo(json.dumps(report))
 
     @images.command("push")
     def push(
         tag: Annotated[str, typer.Argument(help="Tag to push, e.g. 0.1.0 or 0.1.0-onnx")],
         repository: Annotated[
-            str, typer.Option(help="Image repository (registry/name)")
+            str, typer.Option(help="Registry repository to push to (the build is tagged so)")
         ] = DEFAULT_REPOSITORY,
+        source: Annotated[
+            Optional[str],
+            typer.Option(help=f"Local image to push (default: {DEFAULT_REPOSITORY}:TAG)"),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No push log")] = False,
+        as_json: JsonOption = False,
     ) -> None:
-        """Push repository:tag with the engine's stored registry login."""
-        from .builder import ImageError, push_image
+        """Tag the local build as REPOSITORY:TAG and push it with the engine's stored login.
+
+        Prints ``REPOSITORY@sha256:...``: deploy that digest (``--image-uri``) on every target.
+        """
+        from .builder import ImageError, publish
 
         try:
-            typer.echo(f"pushed {push_image(repository, tag, progress=_echo(quiet))}")
+            pushed = publish(repository, tag, source=source, progress=_echo(quiet or as_json))
         except ImageError as exc:
             raise fail(exc) from None
+        typer.echo(json.dumps(pushed.as_dict()) if as_json else f"pushed {pushed.reference}")
 
     @app.command()
     def doctor() -> None:

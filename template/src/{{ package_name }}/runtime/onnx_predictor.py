@@ -41,6 +41,19 @@ class OnnxPredictor:
     def predict(self, texts: list[str]) -> list[Any]:
         return self.model.predict(texts)
 
+    def vocab_size(self) -> int:
+        """Token ids run from 0 to this - 1 (engine/items.py checks inputs against it)."""
+        return int(self.model._counter.get_vocab_size())
+
+    def special_ids(self) -> list[int]:
+        """Ids of special tokens (padding, separators): they decode to no text."""
+        added = self.model._counter.get_added_tokens_decoder()
+        return [int(i) for i, token in added.items() if token.special]
+
+    def decode_ids(self, ids: list[int]) -> str:
+        """The text of token ids given as input, special tokens left out."""
+        return str(self.model._counter.decode(ids, skip_special_tokens=True))
+
     def active_device(self) -> str:
         return self.model.active_device()
 

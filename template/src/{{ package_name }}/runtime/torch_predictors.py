@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from ..errors import InputTooLongError
 from ..settings import Settings
 from .predictor import Predictor
-from .workers import worker_layout
+from .workers import GpuLayout, gpu_layout, worker_layout
 
 if TYPE_CHECKING:
     import torch
@@ -39,6 +41,18 @@ class _TorchBase:
         for index, tokens in enumerate(self.count_tokens(texts)):
             if tokens > self.max_seq_length:
                 raise InputTooLongError(index, tokens, self.max_seq_length)
+
+    def vocab_size(self) -> int:
+        """Token ids run from 0 to this - 1 (engine/items.py checks inputs against it)."""
+        return len(self.tokenizer)
+
+    def special_ids(self) -> list[int]:
+        """Ids of special tokens (padding, separators): they decode to no text."""
+        return list(self.tokenizer.all_special_ids)
+
+    def decode_ids(self, ids: list[int]) -> str:
+        """The text of token ids given as input, special tokens left out."""
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
     def predict(self, texts: list[str]) -> list[Any]:
         """One output per input, in order; each task's predictor implements it."""
@@ -169,8 +183,54 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
+class DevicePool:
+    """Data parallel: one predictor per GPU, each with its own weights on its own device.
+
+    The batcher gives each of its workers ``replica()``: worker i gets the predictor on
+    ``cuda:i`` (round robin), so N workers keep N GPUs busy. Direct calls (warm-up, the
+    ``predict`` command) use the first GPU; ``members`` lets the loader warm every one.
+    """
+
+    def __init__(self, members: list[_TorchBase]) -> None:
+        self.members = members
+        self.task = members[0].task
+        self.device = members[0].device.split(":")[0]
+        self.model = members[0].model
+        self._handed_out = itertools.count()
+        self._lock = threading.Lock()
+
+    def replica(self) -> _TorchBase:
+        with self._lock:
+            return self.members[next(self._handed_out) % len(self.members)]
+
+    def active_device(self) -> str:
+        types = {str(next(m.model.parameters()).device.type) for m in self.members}
+        return types.pop() if len(types) == 1 else ",".join(sorted(types))
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.members[0].count_tokens(texts)
+
+    def check_lengths(self, texts: list[str]) -> None:
+        self.members[0].check_lengths(texts)
+
+    def predict(self, texts: list[str], **kwargs: Any) -> list[Any]:
+        return self.members[0].predict(texts, **kwargs)
+
+
+def parameter_bytes(source: str, revision: str | None, task: str, dtype: torch.dtype) -> int:
+    """The weights' size in ``dtype``, counted on the meta device (nothing is allocated)."""
+    import torch
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(source, revision=revision)
+    with torch.device("meta"):
+        model = _auto_class(task).from_config(config, dtype=dtype)
+    return int(sum(p.numel() for p in model.parameters()) * dtype.itemsize)
+
+
 def load_torch_predictor(settings: Settings) -> Predictor:
-    """Load tokenizer and weights from ``settings.model_source`` at the pinned revision."""
+    """Load tokenizer and weights from ``settings.model_source`` at the pinned revision,
+    on every GPU of the machine (``workers.gpu_layout``)."""
     import torch
     from transformers import AutoTokenizer
 
@@ -186,21 +246,55 @@ def load_torch_predictor(settings: Settings) -> Predictor:
             f"model directory {settings.model_dir} has no config.json: copy or mount the "
             "weights there (save_pretrained layout), or unset MODEL_DIR to use the Hub"
         )
-    log.info("loading %s (%s) at revision %s on %s", source, settings.task, revision, device)
+    dtype = getattr(torch, settings.torch_dtype)
+    layout = GpuLayout("cpu", ("cpu",))
+    if device != "cpu":
+        size = parameter_bytes(source, revision, settings.task, dtype)
+        layout = gpu_layout(size)
+        check_gpus(layout, torch.cuda.device_count())
+    log.info("loading %s (%s) at revision %s: %s", source, settings.task, revision, layout)
 
     tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
     if settings.task == "text-generation":
         tokenizer.padding_side = "left"  # new tokens follow the prompt in every row
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-    dtype = getattr(torch, settings.torch_dtype)
-    model = _auto_class(settings.task).from_pretrained(source, revision=revision, dtype=dtype)
-    model.to(device).eval()
+    members = []
+    for placement, load_kwargs in placements(layout, device):
+        model = _auto_class(settings.task).from_pretrained(
+            source, revision=revision, dtype=dtype, **load_kwargs
+        )
+        if "device_map" not in load_kwargs:
+            model.to(placement)
+        members.append(_predictor(settings, copy.deepcopy(tokenizer), model.eval(), placement))
+    if len(members) > 1:
+        return cast(Predictor, DevicePool(members))
+    return cast(Predictor, members[0])  # every _TorchBase subclass defines predict
 
+
+def placements(layout: GpuLayout, device: str) -> list[tuple[str, dict[str, Any]]]:
+    """(device the inputs go to, extra from_pretrained arguments), one per copy of the model."""
+    if layout.mode == "data-parallel":
+        return [(name, {}) for name in layout.devices]
+    if layout.mode == "sharded":  # inputs enter at the first layer, on the first GPU
+        return [(layout.devices[0], {"device_map": "auto", "max_memory": layout.max_memory})]
+    return [(device, {})]
+
+
+def check_gpus(layout: GpuLayout, visible: int) -> None:
+    """Refuse to run on fewer GPUs than the project pays for (a silent 1-of-8 is the bug)."""
+    if layout.mode in ("data-parallel", "sharded") and visible < len(layout.devices):
+        raise RuntimeError(
+            f"{len(layout.devices)} GPUs are configured but only {visible} are visible: give the "
+            "container all of them (nvidia.com/gpu, --gpus all) or set CUDA_VISIBLE_DEVICES"
+        )
+
+
+def _predictor(settings: Settings, tokenizer: Any, model: Any, device: str) -> _TorchBase:
     kwargs: dict[str, Any] = {}
     if settings.task == "text-generation":
         kwargs["max_new_tokens"] = settings.max_new_tokens
-    predictor = _PREDICTORS[settings.task](
+    return _PREDICTORS[settings.task](
         tokenizer=tokenizer,
         model=model,
         device=device,
@@ -208,4 +302,3 @@ def load_torch_predictor(settings: Settings) -> Predictor:
         task=settings.task,
         **kwargs,
     )
-    return cast(Predictor, predictor)  # every _TorchBase subclass defines predict

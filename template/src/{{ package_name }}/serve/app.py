@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -14,12 +15,14 @@ from .. import __version__
 from ..engine.build import build_engine
 from ..runtime.workers import worker_layout
 from ..settings import Settings, get_settings
+from .drain import finish_engine
 from .errors import install_error_handlers
 from .hot_routes import HotRoutes
 from .inference import install_engine_errors
 from .limits import BodySizeLimit
 from .loader import load_and_warm
 from .metrics import MetricsMiddleware, ServingMetrics
+from .openapi import with_model_facts
 from .protocols import protocol_routers
 from .state import Health, ServerState
 
@@ -38,6 +41,15 @@ class ServingApp(FastAPI):
             app = self.state.hot_routes = HotRoutes(app, self, routes)
         app = BodySizeLimit(app, max_bytes=settings.max_body_bytes)
         return MetricsMiddleware(app, metrics=self.state.metrics)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, plus the loaded model's facts (rebuilt until it is loaded)."""
+        predictor = self.state.server.predictor
+        if self.openapi_schema is None or not getattr(self.state, "openapi_knows_model", False):
+            self.openapi_schema = None
+            self.openapi_schema = with_model_facts(super().openapi(), predictor)
+            self.state.openapi_knows_model = predictor is not None
+        return self.openapi_schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -67,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loader.start()
         yield
         state.set(Health.DRAINING, "shutting down")
-        await engine.stop(timeout_s=settings.drain_timeout_s)  # finishes queued work first
+        await finish_engine(engine, getattr(app.state, "drain_deadline", None), settings)
 
     app = ServingApp(title=settings.served_model_name, version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -29,7 +29,10 @@ def _describe(errors: list[Any]) -> str:
     parts = []
     for err in errors:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        message = err.get("msg", "invalid")
+        if err.get("type") == "string_unicode":
+            message = "not valid Unicode text (a lone surrogate?); send well-formed UTF-8 text"
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 
@@ -39,7 +42,10 @@ OIP_PREFIX = "/v2"  # Open Inference Protocol errors are {"error": "<message>"}
 def error_response(
     path: str, status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """The JSON error in the shape the route's protocol (and its clients) expect."""
+    """The JSON error in the shape the route's protocol (and its clients) expect; a 503
+    always says when to retry."""
+    if status == 503 and "Retry-After" not in (headers or {}):
+        headers = {**(headers or {}), "Retry-After": "5"}
     if path == OIP_PREFIX or path.startswith(OIP_PREFIX + "/"):
         return JSONResponse({"error": message}, status, headers=headers)
     return JSONResponse(error_body(kind, message), status, headers=headers)
@@ -58,6 +64,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         message = _describe(list(exc.errors()))
         return error_response(request.url.path, 422, "invalid_request", message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the traceback; the client gets JSON, never a plain-text 500.
+        message = "internal server error; the server log has the details"
+        return error_response(request.url.path, 500, "internal_error", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,7 +9,7 @@ the server answers about 15% more sentences/s with this layer (docs/benchmarks.m
 An endpoint joins with ``@hot``; it takes ``(body, engine, settings)``, ``body`` being a
 pydantic model, and returns a ``Response``. For a POST to its path this layer
 
-1. reads the body (the body-size limit, outside this layer, still applies);
+1. reads the body (the body-size limit, outside this layer, has already applied);
 2. hands the request, body and all, to FastAPI unless the caller is authorised, the server
    takes work and the body is JSON that validates: every answer to a bad request comes
    from FastAPI's own route, dependencies and handlers, the same with or without this layer;
@@ -33,10 +33,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
 from .deps import token_problem
+from .limits import replay
 
 E = TypeVar("E", bound=Callable[..., Awaitable[Response]])
 
@@ -103,7 +104,7 @@ class HotRoutes:
             parsed = _parse(hot.model, scope, body)
         if parsed is None:
             self.handed_on += 1
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         self.served += 1
         scope["route"] = hot.route  # as FastAPI's router sets it (metrics label the route)
@@ -172,17 +173,3 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then the client's later messages."""
-    pending = True
-
-    async def replay() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

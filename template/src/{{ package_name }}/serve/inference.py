@@ -18,10 +18,12 @@ from ..engine.batcher import (
     QueueFullError,
     TokenCallback,
 )
+from ..engine.errors import ItemFailedError
+from ..engine.items import prepare
 from ..settings import Settings
 from .deps import require_ready
 from .errors import ServiceError, error_response
-from .schemas import PredictParameters
+from .schemas import NoParameters
 
 
 async def get_engine(request: Request) -> Batcher:
@@ -37,8 +39,9 @@ EngineDep = Annotated[Batcher, Depends(get_engine)]
 Ready = Depends(require_ready)
 
 
-def check_inputs(items: Sequence[Item], settings: Settings) -> None:
-    """413 for too many inputs, 422 for none or an empty one."""
+def check_inputs(items: Sequence[Item], settings: Settings, engine: Batcher) -> list[Item]:
+    """413 for too many inputs, 422 for none, an empty one or one the model cannot take
+    (engine/items.py); returns the inputs as the texts to queue."""
     if not items:
         raise ServiceError(422, "invalid_request", "no inputs: send at least one text")
     if len(items) > settings.max_inputs_per_request:
@@ -53,6 +56,8 @@ def check_inputs(items: Sequence[Item], settings: Settings) -> None:
             raise ServiceError(422, "invalid_request", f"input {index} is empty or only whitespace")
         if not isinstance(item, str) and not item:
             raise ServiceError(422, "invalid_request", f"input {index} has no token ids")
+    predictor = engine.predictor
+    return prepare(predictor, items) if predictor is not None else list(items)
 
 
 async def infer(
@@ -63,14 +68,15 @@ async def infer(
     on_token: TokenCallback | None = None,
 ) -> Answer:
     """Check the limits, then run ``items`` through the batcher."""
-    check_inputs(items, settings)
+    items = check_inputs(items, settings, engine)
     return await engine.submit(
         items, timeout_s=settings.request_timeout_s, options=options, on_token=on_token
     )
 
 
 def install_engine_errors(app: FastAPI) -> None:
-    """Map the engine's errors to HTTP: overload 503, deadline 504, bad input 422."""
+    """Map the engine's errors to HTTP: overload 503, deadline 504, bad input 422, an input
+    the model failed on 500 (JSON, like every error)."""
 
     @app.exception_handler(QueueFullError)
     async def _full(request: Request, exc: QueueFullError) -> JSONResponse:
@@ -89,13 +95,18 @@ def install_engine_errors(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: InvalidItemError) -> JSONResponse:
         return error_response(request.url.path, 422, "invalid_request", str(exc))
 
+    @app.exception_handler(ItemFailedError)
+    async def _item_failed(request: Request, exc: ItemFailedError) -> JSONResponse:
+        return error_response(request.url.path, 500, "model_error", str(exc))
 
-def generation_options(parameters: PredictParameters, task: str) -> dict[str, Any]:
+
+def generation_options(parameters: NoParameters, task: str) -> dict[str, Any]:
     """Per-request model options; requests only share a batch when these are equal."""
-    if parameters.max_new_tokens is None:
+    max_new_tokens = getattr(parameters, "max_new_tokens", None)
+    if max_new_tokens is None:
         return {}
     if task != "text-generation":
         raise ServiceError(
             422, "invalid_request", "parameters.max_new_tokens applies to text-generation only"
         )
-    return {"max_new_tokens": parameters.max_new_tokens}
+    return {"max_new_tokens": max_new_tokens}

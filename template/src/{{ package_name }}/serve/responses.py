@@ -12,6 +12,12 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse
 
+from .schemas import HealthResponse
+from .state import ServerState
+
+#: Every 503 says when to come back (probes, overload, loading, draining).
+RETRY_AFTER = {"Retry-After": "5"}
+
 
 def dumps(content: Any) -> bytes:
     """Compact JSON bytes (numpy arrays included)."""
@@ -21,3 +27,12 @@ def dumps(content: Any) -> bytes:
 class FastJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+def health_response(state: ServerState) -> JSONResponse:
+    """A readiness answer (``/ready``, ``/ping``, the Vertex AI health route): 200 when
+    ready, else 503 with Retry-After; the reason never names a file path."""
+    body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
+    if state.ready:
+        return JSONResponse(body.model_dump())
+    return JSONResponse(body.model_dump(), status_code=503, headers=RETRY_AFTER)

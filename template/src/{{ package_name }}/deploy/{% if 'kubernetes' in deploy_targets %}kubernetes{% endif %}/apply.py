@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import DeployError
+from .kueue import KUEUE_GROUP, kueue_problem
 from .manifests import Manifest, key
 from .rollout import RolloutResult, pod_problems, rollback, wait_for_rollout
 
@@ -22,12 +23,6 @@ from .rollout import RolloutResult, pod_problems, rollback, wait_for_rollout
 FIELD_MANAGER = __name__.split(".")[0].replace("_", "-")
 #: Cluster-scoped or shared objects ``destroy`` leaves in place.
 KEPT_ON_DESTROY = ("Namespace", "ResourceFlavor")
-KUEUE_GROUP = "kueue.x-k8s.io"
-KUEUE_RELEASE = "v0.19.1"
-KUEUE_INSTALL = (
-    "kubectl apply --server-side -f https://github.com/kubernetes-sigs/kueue/releases/"
-    f"download/{KUEUE_RELEASE}/manifests.yaml"
-)
 
 Say = Callable[[str], None]
 
@@ -113,11 +108,7 @@ def resource_for(cluster: Cluster, obj: Manifest) -> Any:
         return cluster.dynamic.resources.get(api_version=api_version, kind=kind)
     except ResourceNotFoundError:
         if api_version.startswith(KUEUE_GROUP + "/"):
-            raise DeployError(
-                f"Kueue is not installed on this cluster (no {kind} in {api_version}). Install "
-                f"Kueue {KUEUE_RELEASE}: `{KUEUE_INSTALL}`, or generate the project with "
-                "kueue=false"
-            ) from None
+            raise DeployError(kueue_problem(cluster, kind, api_version)) from None
         raise DeployError(f"the cluster does not serve {kind} in {api_version}") from None
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -24,6 +25,7 @@ OverlayOpt = Annotated[Overlay, typer.Option(help="Which overlay of k8s/overlays
 KubeconfigOpt = Annotated[
     Optional[str], typer.Option(help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for machines)")]
 ContextOpt = Annotated[
     Optional[str], typer.Option(help="kubeconfig context (default: the current context)")
 ]
@@ -36,6 +38,75 @@ def _render(k8s_dir: Path, overlay: Overlay, image: str | None) -> list[dict[str
         return render(k8s_dir, overlay.value, image=image)
     except ManifestError as exc:
         raise fail(exc) from None
+
+
+def _render_batch(k8s_dir: Path, image: str | None) -> list[dict[str, Any]]:
+    from .batch import render_batch
+    from .manifests import ManifestError
+
+    try:
+        return render_batch(k8s_dir, image)
+    except ManifestError as exc:
+        raise fail(exc) from None
+
+
+def _quiet(_: str) -> None:
+    """--json: the one JSON object is the only output on stdout."""
+
+
+def plan(objects: list[dict[str, Any]], *, dry_run: bool = False) -> dict[str, Any]:
+    """What a deploy applies, as data: objects, images, GPUs and how the server uses them."""
+    from ...runtime.workers import gpu_layout
+    from .manifests import ManifestError, key, require_registry, workload_images
+
+    gpus = 0
+    for obj in objects:
+        if obj.get("kind") in ("Deployment", "Job"):
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                limits = container.get("resources", {}).get("limits", {})
+                gpus = max(gpus, int(limits.get("nvidia.com/gpu", 0)))
+    try:
+        require_registry(objects)
+        problems = []
+    except ManifestError as exc:
+        problems = [str(exc)]
+    return {
+        "target": "kubernetes",
+        "dry_run": dry_run,
+        "problems": problems,
+        "objects": [key(obj) for obj in objects],
+        "images": workload_images(objects),
+        "gpus": gpus,
+        "gpu_layout": gpu_layout(None).as_dict(),
+    }
+
+
+def _submit(
+    cluster: Any, objects: list[dict[str, Any]], *, wait: bool, timeout: float | None, as_json: bool
+) -> None:
+    from .batch import batch_logs_hint, submit_batch
+
+    say = _quiet if as_json else typer.echo
+    job = next(obj for obj in objects if obj["kind"] == "Job")
+    result = submit_batch(
+        cluster, objects, wait=wait, timeout_s=timeout or 600.0, say=say, show_progress=not as_json
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    **plan(objects),
+                    "cluster": cluster.host,
+                    "job": result.job,
+                    "admitted": result.admitted,
+                    "message": result.message,
+                }
+            )
+        )
+        return
+    typer.echo(f"{result.job}: {result.message}")
+    if result.admitted:
+        typer.echo(f"results: {batch_logs_hint(job)}")
 
 
 def _default_timeout(objects: list[dict[str, object]]) -> float:
@@ -67,31 +138,52 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             Optional[str],
             typer.Option(help="Image to run instead of the manifest's (REPO@sha256:...)"),
         ] = None,
+        batch: Annotated[
+            bool,
+            typer.Option(
+                "--batch", help="Submit k8s/batch's Job to Kueue and wait for its admission"
+            ),
+        ] = False,
+        as_json: JsonOpt = False,
         k8s_dir: K8sDir = Path("k8s"),
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
         """Server-side apply the overlay, wait for the rollout, roll back if it fails."""
-        from .manifests import to_yaml
+        from .manifests import ManifestError, require_registry, to_yaml
 
-        objects = _render(k8s_dir, overlay, image)
+        say = _quiet if as_json else typer.echo
+        objects = _render_batch(k8s_dir, image) if batch else _render(k8s_dir, overlay, image)
         if dry_run:
-            typer.echo(to_yaml(objects), nl=False)
+            if as_json:
+                typer.echo(json.dumps(plan(objects, dry_run=True)))
+            else:
+                typer.echo(to_yaml(objects), nl=False)
             return
+        try:
+            require_registry(objects)
+        except ManifestError as exc:
+            raise fail(exc) from None
         from .apply import connect, deploy
 
         try:
             cluster = connect(context, kubeconfig)
-            typer.echo(f"deploying the {overlay.value} overlay to {cluster.host}")
+            if batch:
+                _submit(cluster, objects, wait=wait, timeout=timeout, as_json=as_json)
+                return
+            say(f"deploying the {overlay.value} overlay to {cluster.host}")
             result = deploy(
                 cluster,
                 objects,
                 wait=wait,
                 timeout_s=timeout or _default_timeout(objects),
-                say=typer.echo,
+                say=say,
             )
         except DeployError as exc:
             raise fail(exc) from None
+        if as_json:
+            outcome = {"ok": result.ok, "message": result.message} if result else None
+            typer.echo(json.dumps({**plan(objects), "cluster": cluster.host, "rollout": outcome}))
         if result is not None and not result.ok:
             raise typer.Exit(1)
 
@@ -101,6 +193,7 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
         yes: Annotated[
             bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")
         ] = False,
+        as_json: JsonOpt = False,
         k8s_dir: K8sDir = Path("k8s"),
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
@@ -116,6 +209,10 @@ def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None
             cluster = connect(context, kubeconfig)
             names = ", ".join(key(obj) for obj in objects)
             confirm(f"Delete from {cluster.host}: {names}?", assume_yes=yes)
-            destroy(cluster, objects, say=typer.echo)
+            deleted = destroy(cluster, objects, say=_quiet if as_json else typer.echo)
         except DeployError as exc:
             raise fail(exc) from None
+        if as_json:
+            typer.echo(
+                json.dumps({"target": "kubernetes", "cluster": cluster.host, "deleted": deleted})
+            )

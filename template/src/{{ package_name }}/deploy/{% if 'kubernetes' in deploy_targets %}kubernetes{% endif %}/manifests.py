@@ -158,6 +158,33 @@ def render(k8s_dir: Path, overlay: str, image: str | None = None) -> list[Manife
     return objects
 
 
+def workload_images(objects: list[Manifest]) -> list[str]:
+    """The images of every Deployment's and Job's containers."""
+    return [
+        container["image"]
+        for obj in objects
+        if obj.get("kind") in ("Deployment", "Job")
+        for container in obj["spec"]["template"]["spec"]["containers"]
+    ]
+
+
+def has_registry(image: str) -> bool:
+    """Whether a node could pull ``image`` from somewhere we pushed it: a bare ``name:tag``
+    resolves to Docker Hub's library/, which holds no image of this project."""
+    return "/" in image.split("@", 1)[0]
+
+
+def require_registry(objects: list[Manifest]) -> None:
+    """Refuse images no node can pull (ImagePullBackOff after the apply, otherwise)."""
+    for image in workload_images(objects):
+        if not has_registry(image):
+            raise ManifestError(
+                f"the image {image!r} names no registry, so no node can pull it: push it "
+                "(`images push`) and deploy with --image REGISTRY/NAME@sha256:..., or set "
+                "image_registry (`copier update --data image_registry=ghcr.io/you`)"
+            )
+
+
 def to_yaml(objects: list[Manifest]) -> str:
     return str(yaml.safe_dump_all(objects, sort_keys=False))
 

@@ -15,10 +15,23 @@ from ...settings import get_settings
 SMOKE_TEXT = "Hello from the deploy check."
 
 
+def auth_headers() -> dict[str, str]:
+    """The bearer token (auth on) and Modal's proxy auth headers, where configured."""
+    settings = get_settings()
+    headers = {}
+    if settings.api_token is not None:
+        headers["authorization"] = f"Bearer {settings.api_token.get_secret_value()}"
+    if settings.modal_key is not None and settings.modal_secret is not None:
+        headers["Modal-Key"] = settings.modal_key.get_secret_value()
+        headers["Modal-Secret"] = settings.modal_secret.get_secret_value()
+    return headers
+
+
 def _wait_for_200(url: str, deadline: float, poll_s: float) -> None:
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=30) as reply:
+            request = urllib.request.Request(url, headers=auth_headers())
+            with urllib.request.urlopen(request, timeout=30) as reply:
                 if reply.status == 200:
                     return
         except (urllib.error.URLError, TimeoutError) as exc:
@@ -34,10 +47,7 @@ def check_web_endpoint(base_url: str, *, timeout_s: float, poll_s: float = 5.0) 
     deadline = time.monotonic() + timeout_s
     _wait_for_200(f"{base_url}/health", deadline, poll_s)
     _wait_for_200(f"{base_url}/ready", deadline, poll_s)
-    headers = {"content-type": "application/json"}
-    token = get_settings().api_token
-    if token is not None:
-        headers["authorization"] = f"Bearer {token.get_secret_value()}"
+    headers = {"content-type": "application/json", **auth_headers()}
     request = urllib.request.Request(
         f"{base_url}/v1/predict",
         data=json.dumps({"inputs": [SMOKE_TEXT]}).encode(),

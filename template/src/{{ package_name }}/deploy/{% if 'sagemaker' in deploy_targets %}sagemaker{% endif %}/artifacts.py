@@ -57,18 +57,18 @@ def ensure_repository(aws: boto3.Session, name: str) -> str:
 
 
 def push_to_ecr(aws: boto3.Session, repository_name: str, tag: str) -> str:
-    """Push the locally built image (``images build``) to ECR and return its URI.
+    """Push the locally built image (``images build``) to ECR; returns ``repository@sha256:...``.
 
     Needs Docker or podman's Docker-compatible API; the local ``<image>:<tag>`` is tagged as
-    the ECR repository first.
+    the ECR repository first. The digest, not the tag, is what the model runs: a later push
+    of the same tag cannot change a deployed endpoint.
     """
-    from ...images.builder import DEFAULT_REPOSITORY, push_image, tag_image
+    from ...images.builder import publish
 
     repository = ensure_repository(aws, repository_name)
-    tag_image(f"{DEFAULT_REPOSITORY}:{tag}", repository, tag)
-    pushed: str = push_image(repository, tag, ecr_auth_config(aws))
-    log.info("pushed %s", pushed)
-    return f"{repository}:{tag}"
+    pushed = publish(repository, tag, auth_config=ecr_auth_config(aws))
+    log.info("pushed %s", pushed.reference)
+    return pushed.reference
 
 
 def ensure_bucket(aws: boto3.Session, bucket: str) -> None:

@@ -25,7 +25,13 @@ BAD_CREDENTIALS = {
 }
 
 #: how a ValidationException says "no such resource" (SageMaker, application-autoscaling)
-NOT_FOUND_HINTS = ("could not find", "does not exist", "not found", "no scalable target")
+NOT_FOUND_HINTS = (
+    "could not find",
+    "does not exist",
+    "not found",
+    "no scalable target",
+    "no scaling policy",
+)
 
 #: the IAM actions the deploy needs; docs/sagemaker.md has the full policy
 REQUIRED_ACTIONS = (

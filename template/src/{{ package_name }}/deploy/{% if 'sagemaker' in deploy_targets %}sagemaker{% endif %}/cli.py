@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ... import __version__
 from ...errors import DeployError, fail
-from ...project import AWS_REGION, PROJECT_SLUG, SAGEMAKER_SERVERLESS, WEIGHTS_STRATEGY
+from ...project import AWS_REGION, HARDWARE, PROJECT_SLUG, SAGEMAKER_SERVERLESS, WEIGHTS_STRATEGY
+from ..common import Output, image_digest
 from .plan import (
     DEFAULT_POLL_S,
     DEFAULT_TIMEOUT_S,
     SERVERLESS_MAX_CONCURRENCY,
     SERVERLESS_MEMORY_MB,
     SageMakerPlan,
+    endpoint_url,
 )
+
+if TYPE_CHECKING:
+    import boto3
 
 #: the one request a waiting deploy sends to prove the endpoint answers
 SMOKE_TEXT = "Hello from the deploy check."
@@ -71,9 +77,9 @@ def _plan(
 def deploy_sagemaker(
     role_arn: Annotated[str, typer.Option(help="SageMaker execution role ARN (reads S3/ECR)")] = "",
     image_uri: Annotated[
-        str, typer.Option(help="Use this image instead of pushing ours to ECR")
+        str, typer.Option(help="Use this image (best by digest) instead of pushing ours to ECR")
     ] = "",
-    tag: Annotated[str, typer.Option(help="Image tag to push")] = __version__,
+    tag: Annotated[str, typer.Option(help="Tag of the local build to push")] = __version__,
     container: Annotated[
         Container, typer.Option(help="ours, or AWS's Hugging Face inference image")
     ] = Container.ours,
@@ -92,8 +98,13 @@ def deploy_sagemaker(
         int, typer.Option(help="Serverless max concurrency")
     ] = SERVERLESS_MAX_CONCURRENCY,
     wait: Annotated[
-        bool, typer.Option(help="Wait until InService, then autoscale and invoke once")
+        bool,
+        typer.Option(help="Wait until InService, then autoscale, clean up and invoke once"),
     ] = True,
+    finish: Annotated[
+        bool,
+        typer.Option(help="Finish a --no-wait deploy: wait, clean up, autoscale, invoke once"),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait")] = DEFAULT_TIMEOUT_S,
     poll_interval: Annotated[
         float, typer.Option(help="Seconds between status checks")
@@ -101,6 +112,7 @@ def deploy_sagemaker(
     dry_run: Annotated[
         bool, typer.Option(help="Print what would be created; touch nothing")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask before billable actions")
     ] = False,
@@ -113,49 +125,48 @@ def deploy_sagemaker(
     from . import aws as aws_api
     from .plan import summary
 
+    out = Output(as_json)
     ours = container is Container.ours
     upload = ours and WEIGHTS_STRATEGY != "bake"
-    stamp = version_stamp()
-    key = f"{PROJECT_SLUG}/{stamp}/model.tar.gz"
+    push = ours and not image_uri
+    key = f"{PROJECT_SLUG}/{version_stamp()}/model.tar.gz"
+    ecr = f"<account>.dkr.ecr.{region}.amazonaws.com/{PROJECT_SLUG}" if push else ""
+    make_plan = functools.partial(
+        _plan,
+        container=container,
+        region=region,
+        serverless=serverless,
+        memory_mb=memory_mb,
+        max_concurrency=max_concurrency,
+    )
     try:
         if dry_run:
-            image = image_uri or (
-                f"<account>.dkr.ecr.{region}.amazonaws.com/{PROJECT_SLUG}:{tag}" if ours else ""
-            )
             data = f"s3://{bucket or f'sagemaker-{region}-<account>'}/{key}" if upload else None
-            plan = _plan(
-                container=container,
-                image_uri=image,
-                model_data_url=data,
-                role_arn=role_arn or "arn:<role>",
-                serverless=serverless,
-                memory_mb=memory_mb,
-                max_concurrency=max_concurrency,
-                region=region,
+            image = image_uri or (f"{ecr}@sha256:<digest of the push>" if push else "")
+            plan = make_plan(
+                image_uri=image, model_data_url=data, role_arn=role_arn or "arn:<role>"
             )
-            typer.echo("Would create (dry run, nothing changed):")
-            for line in summary(plan):
-                typer.echo(f"  {line}")
+            steps = summary(plan, ecr_repository=ecr, weights_dir=str(weights_dir or ""))
+            out.steps("Would create (dry run, nothing changed):", steps)
+            out.done(dry_run=True, **_report(plan, region))
             return
         session = aws_api.session(region)
         account = aws_api.check_access(session)
+        if finish:
+            _finish(session, out, region, timeout=timeout, poll_interval=poll_interval)
+            return
         data = f"s3://{bucket or f'sagemaker-{region}-{account}'}/{key}" if upload else None
-        plan = _plan(
-            container=container,
-            image_uri=image_uri or ("<pushed after confirmation>" if ours else ""),
+        plan = make_plan(
+            image_uri=image_uri or ("<pushed after confirmation>" if push else ""),
             model_data_url=data,
             role_arn=role_arn,
-            serverless=serverless,
-            memory_mb=memory_mb,
-            max_concurrency=max_concurrency,
-            region=region,
         )
-        typer.echo("\n".join(summary(plan)))
+        ecr = ecr.replace("<account>", account)
+        out.steps("", summary(plan, ecr_repository=ecr, weights_dir=str(weights_dir or "")))
         confirm("Create these billable SageMaker resources?", assume_yes=yes)
-        if ours and not image_uri:
-            plan = dataclasses.replace(
-                plan, image_uri=sagemaker_artifacts.push_to_ecr(session, PROJECT_SLUG, tag)
-            )
+        if push:
+            pushed = sagemaker_artifacts.push_to_ecr(session, PROJECT_SLUG, tag)
+            plan = dataclasses.replace(plan, image_uri=pushed)
         if data:
             source = weights_dir or get_settings().model_dir
             if source is None:
@@ -165,12 +176,69 @@ def deploy_sagemaker(
             target_bucket, _, target_key = data.removeprefix("s3://").partition("/")
             sagemaker_artifacts.package_weights(session, source, target_bucket, target_key)
         action = sagemaker.deploy(session, plan, wait=wait, timeout_s=timeout, poll_s=poll_interval)
-        typer.echo(f"endpoint {plan.endpoint_name} {action}")
+        out.line(f"endpoint {plan.endpoint_name} {action}")
+        report = _report(plan, region)
         if wait:
             reply = sagemaker.invoke(session, plan.endpoint_name, [SMOKE_TEXT])
-            typer.echo(f"test request answered: {reply}")
+            out.line(f"test request answered: {reply}")
+            report["test_reply"] = reply
+        else:
+            out.line(NOT_FINISHED)
+        out.done(action=action, finished=wait, autoscaling=wait and not plan.serverless, **report)
     except (DeployError, FileNotFoundError, ValueError) as exc:  # ValueError: bad settings
         raise fail(exc) from None
+
+
+#: what --no-wait leaves undone, said plainly
+NOT_FINISHED = (
+    "not waited for: autoscaling is NOT registered and the previous version is NOT removed "
+    "yet; once the endpoint is InService, run `deploy sagemaker --finish`"
+)
+
+
+def _finish(
+    session: boto3.Session, out: Output, region: str, *, timeout: float, poll_interval: float
+) -> None:
+    from . import apply as sagemaker
+
+    endpoint = PROJECT_SLUG[:40]
+    found = sagemaker.wait_in_service(
+        session, endpoint, timeout_s=timeout, poll_s=poll_interval, show_progress=not out.json
+    )
+    removed, autoscaled = sagemaker.finish(session, endpoint)
+    out.line("\n".join(f"removed {item}" for item in removed) or "no previous version to remove")
+    out.line("autoscaling registered" if autoscaled else "serverless: no autoscaling to register")
+    reply = sagemaker.invoke(session, endpoint, [SMOKE_TEXT])
+    out.line(f"test request answered: {reply}")
+    out.done(
+        action="finished",
+        endpoint=endpoint,
+        endpoint_config=found["EndpointConfigName"],
+        endpoint_url=endpoint_url(region, endpoint),
+        removed=removed,
+        autoscaling=autoscaled,
+        test_reply=reply,
+    )
+
+
+def _report(plan: SageMakerPlan, region: str) -> dict[str, object]:
+    """The machine-readable facts of a deploy: what it creates, the digest, the endpoint."""
+    return {
+        "target": "sagemaker",
+        "region": region,
+        "endpoint": plan.endpoint_name,
+        "endpoint_url": endpoint_url(region, plan.endpoint_name),
+        "endpoint_config": plan.config_name,
+        "model": plan.model_name,
+        "image": plan.image_uri,
+        "digest": image_digest(plan.image_uri),
+        "model_data_url": plan.model_data_url,
+        "instance_type": plan.instance_type or None,
+        "instance_count": plan.instance_count,
+        "serverless": plan.serverless,
+        "accelerator": HARDWARE.key,
+        "accelerator_count": HARDWARE.gpu_count,
+    }
 
 
 def destroy_sagemaker(
@@ -181,6 +249,7 @@ def destroy_sagemaker(
     delete_repository: Annotated[
         bool, typer.Option(help="Also delete the ECR repository and its images")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting")] = False,
 ) -> None:
     """Delete the SageMaker endpoint, its configurations, models and autoscaling (idempotent)."""
@@ -201,7 +270,9 @@ def destroy_sagemaker(
             deleted += sagemaker_artifacts.delete_repository(session, PROJECT_SLUG)
     except DeployError as exc:
         raise fail(exc) from None
-    typer.echo("\n".join(f"deleted {item}" for item in deleted) or "nothing to delete")
+    out = Output(as_json)
+    out.line("\n".join(f"deleted {item}" for item in deleted) or "nothing to delete")
+    out.done(target="sagemaker", endpoint=PROJECT_SLUG[:40], deleted=deleted)
 
 
 def register(app: typer.Typer, group: Callable[[str, str], typer.Typer]) -> None:

@@ -157,21 +157,23 @@ def scaling_resource_id(endpoint_name: str) -> str:
     return f"endpoint/{endpoint_name}/variant/{VARIANT}"
 
 
-def scaling_target_request(plan: SageMakerPlan) -> dict[str, Any]:
+def scaling_target_request(
+    endpoint_name: str, min_replicas: int = MIN_REPLICAS, max_replicas: int = MAX_REPLICAS
+) -> dict[str, Any]:
     return {
         "ServiceNamespace": "sagemaker",
-        "ResourceId": scaling_resource_id(plan.endpoint_name),
+        "ResourceId": scaling_resource_id(endpoint_name),
         "ScalableDimension": SCALABLE_DIMENSION,
-        "MinCapacity": plan.min_replicas,
-        "MaxCapacity": plan.max_replicas,
+        "MinCapacity": min_replicas,
+        "MaxCapacity": max_replicas,
     }
 
 
-def scaling_policy_request(plan: SageMakerPlan) -> dict[str, Any]:
+def scaling_policy_request(endpoint_name: str) -> dict[str, Any]:
     return {
-        "PolicyName": f"{plan.endpoint_name}-invocations",
+        "PolicyName": f"{endpoint_name}-invocations",
         "ServiceNamespace": "sagemaker",
-        "ResourceId": scaling_resource_id(plan.endpoint_name),
+        "ResourceId": scaling_resource_id(endpoint_name),
         "ScalableDimension": SCALABLE_DIMENSION,
         "PolicyType": "TargetTrackingScaling",
         "TargetTrackingScalingPolicyConfiguration": {
@@ -185,24 +187,46 @@ def scaling_policy_request(plan: SageMakerPlan) -> dict[str, Any]:
     }
 
 
-def summary(plan: SageMakerPlan) -> list[str]:
-    """What ``deploy`` would create, one line each (for --dry-run and the confirmation)."""
-    compute = (
-        f"serverless, {plan.serverless_memory_mb} MB, "
-        f"max concurrency {plan.serverless_max_concurrency}"
-        if plan.serverless
-        else f"{plan.instance_count} x {plan.instance_type}"
-    )
-    lines = [
-        f"model            {plan.model_name} (image {plan.image_uri})",
-        f"endpoint config  {plan.config_name} ({compute})",
-        f"endpoint         {plan.endpoint_name} (created, or updated in place if it exists)",
-    ]
-    if plan.model_data_url:
-        lines.insert(0, f"weights          {plan.model_data_url}")
-    if not plan.serverless:
-        lines.append(
-            f"autoscaling      {plan.min_replicas}-{plan.max_replicas} instances, target "
-            f"{TARGET_INVOCATIONS_PER_INSTANCE:.0f} invocations/instance/minute"
+def endpoint_url(region: str, endpoint_name: str) -> str:
+    """Where InvokeEndpoint sends requests (SigV4-signed, service ``sagemaker``)."""
+    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint_name}/invocations"
+
+
+def compute(plan: SageMakerPlan, hardware: Hardware = HARDWARE) -> str:
+    """The endpoint's compute in words, GPUs included (all of them serve: one worker each)."""
+    if plan.serverless:
+        return (
+            f"serverless, {plan.serverless_memory_mb} MB, "
+            f"max concurrency {plan.serverless_max_concurrency}"
         )
-    return lines
+    gpus = f" ({hardware.gpu_count} x {hardware.display_name} each)" if hardware.is_gpu else ""
+    return f"{plan.instance_count} x {plan.instance_type}{gpus}"
+
+
+def summary(
+    plan: SageMakerPlan, *, ecr_repository: str = "", weights_dir: str = ""
+) -> list[tuple[str, str]]:
+    """What ``deploy`` would create, in order, as (kind, description) pairs (for --dry-run,
+    --json and the confirmation)."""
+    steps: list[tuple[str, str]] = []
+    if ecr_repository:
+        steps += [
+            ("ecr-repository", f"{ecr_repository} (created if missing, scan on push)"),
+            ("image-push", f"the local build to {ecr_repository}; the model runs its digest"),
+        ]
+    if plan.model_data_url:
+        steps.append(("s3-upload", f"{weights_dir or 'the weights'} -> {plan.model_data_url}"))
+    steps += [
+        ("model", f"{plan.model_name} (image {plan.image_uri})"),
+        ("endpoint-config", f"{plan.config_name} ({compute(plan)})"),
+        ("endpoint", f"{plan.endpoint_name} (created, or updated in place if it exists)"),
+    ]
+    if not plan.serverless:
+        steps.append(
+            (
+                "autoscaling",
+                f"{plan.min_replicas}-{plan.max_replicas} instances, target "
+                f"{TARGET_INVOCATIONS_PER_INSTANCE:.0f} invocations/instance/minute",
+            )
+        )
+    return steps

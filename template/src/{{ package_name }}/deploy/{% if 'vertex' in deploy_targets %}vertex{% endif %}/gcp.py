@@ -41,19 +41,17 @@ def connect(
     *,
     credentials: Credentials | None = None,
     api_endpoint: str | None = None,
-) -> None:
-    """Point the Vertex AI SDK at a project and region (REST transport for api_endpoint)."""
+) -> Credentials:
+    """Point the Vertex AI SDK at a project and region (REST transport for api_endpoint);
+    returns the credentials it uses (the Artifact Registry push uses them too)."""
     from google.cloud import aiplatform
 
     options: dict[str, object] = {}
     if api_endpoint:
         options = {"api_endpoint": api_endpoint, "api_transport": "rest"}
-    aiplatform.init(
-        project=project,
-        location=region,
-        credentials=credentials or default_credentials(),
-        **options,
-    )
+    credentials = credentials or default_credentials()
+    aiplatform.init(project=project, location=region, credentials=credentials, **options)
+    return credentials
 
 
 def explain(exc: BaseException, action: str) -> BaseException:

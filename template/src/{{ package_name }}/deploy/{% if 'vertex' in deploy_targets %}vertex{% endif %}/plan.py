@@ -139,14 +139,40 @@ def traffic_split(current: dict[str, int], percent: int) -> dict[str, int]:
     return {"0": percent, **split}
 
 
-def summary(plan: VertexPlan) -> list[str]:
+def compute(plan: VertexPlan) -> str:
+    """The machine in words, every accelerator named (one model worker per GPU)."""
     accelerator = (
         f" + {plan.accelerator_count} x {plan.accelerator_type}" if plan.accelerator_type else ""
     )
-    return [
-        f"model     {plan.model_name} (image {plan.image_uri}, port {plan.port}, "
-        f"routes {PREDICT_ROUTE} {HEALTH_ROUTE})",
-        f"endpoint  {plan.endpoint_name} in {plan.project}/{plan.region} (reused if it exists)",
-        f"deploy    {plan.machine_type}{accelerator}, {plan.min_replicas}-{plan.max_replicas} "
-        f"replicas, {plan.traffic_percent}% of traffic",
+    return f"{plan.machine_type}{accelerator}"
+
+
+def predict_url(plan: VertexPlan, endpoint_resource: str) -> str:
+    return f"https://{plan.region}-aiplatform.googleapis.com/v1/{endpoint_resource}:predict"
+
+
+def summary(plan: VertexPlan, *, registry_repository: str = "") -> list[tuple[str, str]]:
+    """What ``deploy`` would create, in order, as (kind, description) pairs."""
+    steps: list[tuple[str, str]] = []
+    if registry_repository:
+        steps += [
+            (
+                "artifact-registry",
+                f"{registry_repository.rsplit('/', 1)[0]} (Docker repository, created if missing)",
+            ),
+            ("image-push", f"the local build to {registry_repository}; the model runs its digest"),
+        ]
+    steps += [
+        (
+            "model",
+            f"{plan.model_name} (image {plan.image_uri}, port {plan.port}, "
+            f"routes {PREDICT_ROUTE} {HEALTH_ROUTE})",
+        ),
+        ("endpoint", f"{plan.endpoint_name} in {plan.project}/{plan.region} (reused if it exists)"),
+        (
+            "deployment",
+            f"{compute(plan)}, {plan.min_replicas}-{plan.max_replicas} replicas, "
+            f"{plan.traffic_percent}% of traffic",
+        ),
     ]
+    return steps

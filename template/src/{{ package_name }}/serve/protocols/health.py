@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ..deps import StateDep
+from ..responses import health_response
 from ..schemas import HealthResponse
 
 router = APIRouter(tags=["health"])
@@ -26,7 +27,4 @@ async def health() -> HealthResponse:
 )
 async def ready(state: StateDep) -> JSONResponse:
     """Readiness: weights loaded, warm-up done and the requested device in use."""
-    body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
-    status = 200 if state.ready else 503
-    headers = None if state.ready else {"Retry-After": "5"}
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return health_response(state)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ...settings import Settings
 from ..deps import Authorized, SettingsDep
 from ..hot_routes import hot
 from ..inference import EngineDep, Ready, generation_options, infer
 from ..responses import FastJSONResponse
-from ..schemas import PredictRequest, PredictResponse
+from ..schemas import (
+    ERROR_RESPONSES,
+    GenerationPredictRequest,
+    PredictRequest,
+    PredictResponse,
+)
 
-router = APIRouter(tags=["native"], dependencies=[Authorized, Ready])
 
-
-@router.post("/v1/predict", response_model=PredictResponse)
 @hot
 async def predict(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
@@ -24,3 +27,25 @@ async def predict(
     return FastJSONResponse(
         {"model": settings.served_model_name, "task": settings.task, "outputs": answer.outputs}
     )
+
+
+@hot
+async def generate(
+    body: GenerationPredictRequest, engine: EngineDep, settings: SettingsDep
+) -> FastJSONResponse:
+    """text-generation: the same route, with ``parameters.max_new_tokens`` in its schema."""
+    return await predict(body, engine, settings)
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["native"], dependencies=[Authorized, Ready])
+    endpoint = generate if settings.task == "text-generation" else predict
+    router.add_api_route(
+        "/v1/predict",
+        endpoint,
+        methods=["POST"],
+        response_model=PredictResponse,
+        responses=ERROR_RESPONSES,
+        summary="Predict",
+    )
+    return router

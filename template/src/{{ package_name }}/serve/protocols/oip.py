@@ -21,6 +21,7 @@ from ... import __version__
 from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
 from ..inference import EngineDep, Ready, infer
+from ..schemas import ERROR_RESPONSES
 from .oip_codec import (
     HEADER_LENGTH,
     InferRequest,
@@ -64,7 +65,7 @@ async def model_ready(name: str, state: StateDep, settings: SettingsDep) -> JSON
     )
 
 
-@authorized.get("/v2")
+@authorized.get("/v2", responses={401: ERROR_RESPONSES[401]})
 async def server_metadata(settings: SettingsDep) -> dict[str, Any]:
     return {
         "name": settings.served_model_name,
@@ -73,7 +74,9 @@ async def server_metadata(settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-@authorized.get("/v2/models/{name}", responses={404: {"description": "unknown model"}})
+@authorized.get(
+    "/v2/models/{name}", responses={401: ERROR_RESPONSES[401], 404: ERROR_RESPONSES[404]}
+)
 async def model_metadata(name: str, settings: SettingsDep) -> dict[str, Any]:
     _check_name(name, settings)
     outputs = [
@@ -88,21 +91,38 @@ async def model_metadata(name: str, settings: SettingsDep) -> dict[str, Any]:
     }
 
 
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with its ``$ref``s to ``$defs`` replaced by the definitions themselves:
+    the route's schema lives outside ``components``, where such a reference would dangle."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    return schema
+
+
+_INFER_SCHEMA = InferRequest.model_json_schema()
 _INFER_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": InferRequest.model_json_schema(
-                    ref_template="#/components/schemas/{model}"
-                )
-            }
+            "application/json": {"schema": _inlined(_INFER_SCHEMA, _INFER_SCHEMA["$defs"])},
+            # binary tensors: a JSON header (its length in Inference-Header-Content-Length)
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
 
 
-@authorized.post("/v2/models/{name}/infer", openapi_extra=_INFER_DOC, dependencies=[Ready])
+@authorized.post(
+    "/v2/models/{name}/infer",
+    openapi_extra=_INFER_DOC,
+    dependencies=[Ready],
+    responses=ERROR_RESPONSES,
+)
 async def model_infer(
     name: str, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> Response:
@@ -114,7 +134,9 @@ async def model_infer(
         split = int(header_length) if header_length is not None else len(raw)
         if not 0 <= split <= len(raw):
             raise ValueError(f"{HEADER_LENGTH} is {split} but the body has {len(raw)} bytes")
-        body = InferRequest.model_validate_json(raw[:split])
+        # json.loads keeps a lone surrogate ("\ud800") as text, so that the input check
+        # names it (engine/items.py), where pydantic's JSON parser only says "invalid JSON".
+        body = InferRequest.model_validate(json.loads(raw[:split]))
         texts, options = decode_inputs(body, raw[split:], settings.task)
     except ValidationError as exc:
         messages = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...engine.items import check_text
 from ..responses import dumps
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -110,7 +111,7 @@ def decode_inputs(body: InferRequest, binary: bytes, task: str) -> tuple[list[st
         values = _flatten(tensor.data)
         if not all(isinstance(v, str) for v in values):
             raise ValueError(f"input {tensor.name!r}: BYTES data must be strings")
-        raw = [v.encode() for v in values]
+        raw = [check_text(v, i).encode() for i, v in enumerate(values)]
     if len(raw) != math.prod(tensor.shape):
         raise ValueError(f"input {tensor.name!r} has shape {tensor.shape} but {len(raw)} elements")
     try:

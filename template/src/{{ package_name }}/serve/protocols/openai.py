@@ -22,6 +22,7 @@ from ..errors import ServiceError
 from ..hot_routes import hot
 from ..inference import EngineDep, Ready, check_inputs, infer
 from ..responses import FastJSONResponse
+from ..schemas import ERROR_RESPONSES
 from .openai_schemas import (
     ChatRequest,
     CompletionRequest,
@@ -45,9 +46,16 @@ def _check_model(name: str, settings: Settings) -> None:
 
 def router_for(task: str) -> APIRouter:
     router = APIRouter(tags=["openai"], dependencies=[Authorized])
-    router.add_api_route("/v1/models", list_models, methods=["GET"], response_model=ModelList)
+    auth: dict[int | str, dict[str, Any]] = {401: ERROR_RESPONSES[401]}
     router.add_api_route(
-        "/v1/models/{model:path}", retrieve_model, methods=["GET"], response_model=ModelCard
+        "/v1/models", list_models, methods=["GET"], response_model=ModelList, responses=auth
+    )
+    router.add_api_route(
+        "/v1/models/{model:path}",
+        retrieve_model,
+        methods=["GET"],
+        response_model=ModelCard,
+        responses={**auth, 404: ERROR_RESPONSES[404]},
     )
     if task == "feature-extraction":
         router.add_api_route(
@@ -55,13 +63,14 @@ def router_for(task: str) -> APIRouter:
             embeddings,
             methods=["POST"],
             response_model=EmbeddingsResponse,
+            responses=ERROR_RESPONSES,
             dependencies=[Ready],
         )
     if task == "text-generation":
         extra: dict[str, Any] = {
             "response_model": None,  # JSON, or server-sent events with stream=true
             "dependencies": [Ready],
-            "responses": {200: {"content": {"text/event-stream": {}}}},
+            "responses": {200: {"content": {"text/event-stream": {}}}, **ERROR_RESPONSES},
         }
         router.add_api_route("/v1/completions", completions, methods=["POST"], **extra)
         router.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], **extra)
@@ -174,7 +183,7 @@ async def _generate(
             "total_tokens": prompt_tokens + completion_tokens,
         }
         return FastJSONResponse(shape.body(choices, usage=usage))
-    check_inputs(prompts, settings)
+    prompts = [str(p) for p in check_inputs(prompts, settings, engine)]
     deltas: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     ticket = engine.enqueue(  # queue full -> 503 now, before the stream starts
         prompts,

@@ -5,11 +5,12 @@ Unknown fields that OpenAI clients send (``user``, ``temperature``, ...) are ign
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-TokenIds = list[int]
+from ..schemas import Text, TokenIds
 
 
 class Usage(BaseModel):
@@ -25,11 +26,16 @@ class EmbeddingsRequest(BaseModel):
     )
 
     model: str = Field(..., description="The served model's name (GET /v1/models)")
-    input: str | list[str] | TokenIds | list[TokenIds] = Field(
-        ..., description="A text, a list of texts, token ids, or a list of token-id lists"
-    )
+    input: (
+        Text
+        | Annotated[list[Text], Field(json_schema_extra={"minItems": 1})]
+        | TokenIds
+        | Annotated[list[TokenIds], Field(min_length=1)]
+    ) = Field(..., description="A text, a list of texts, token ids, or a list of token-id lists")
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(None, ge=1, description="Must equal the model's dimension")
+    # OpenAI's field, accepted only when it equals the model's dimension: not in the schema,
+    # which cannot say that number before the model is loaded.
+    dimensions: SkipJsonSchema[int | None] = Field(None, ge=1)
 
 
 class Embedding(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...settings import Settings
@@ -17,13 +18,19 @@ from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
 from ..hot_routes import hot
 from ..inference import EngineDep, Ready, generation_options, infer
-from ..responses import FastJSONResponse
-from ..schemas import HealthResponse, PredictParameters
+from ..responses import FastJSONResponse, health_response
+from ..schemas import (
+    ERROR_RESPONSES,
+    HealthResponse,
+    NoParameters,
+    PredictParameters,
+    Text,
+)
 
 
 class TextInstance(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str
+    text: Text
 
 
 class VertexRequest(BaseModel):
@@ -33,7 +40,15 @@ class VertexRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"instances": ["The food was great.", {"text": "Hi"}]}]},
     )
-    instances: list[str | TextInstance] = Field(..., description="Texts to run through the model")
+    instances: list[Text | TextInstance] = Field(
+        ..., json_schema_extra={"minItems": 1}, description="Texts to run through the model"
+    )
+    parameters: NoParameters = Field(default_factory=NoParameters)
+
+
+class GenerationVertexRequest(VertexRequest):
+    """text-generation: ``parameters.max_new_tokens`` too."""
+
     parameters: PredictParameters = Field(default_factory=PredictParameters)
 
 
@@ -42,25 +57,32 @@ class VertexResponse(BaseModel):
     deployedModelId: str = ""  # Vertex AI's field name
 
 
+async def health(state: StateDep) -> JSONResponse:
+    return health_response(state)
+
+
+@hot
+async def predict(
+    body: VertexRequest, engine: EngineDep, settings: SettingsDep
+) -> FastJSONResponse:
+    texts = [i if isinstance(i, str) else i.text for i in body.instances]
+    if not texts:
+        raise ServiceError(422, "invalid_request", "instances is empty: send at least one")
+    options = generation_options(body.parameters, settings.task)
+    answer = await infer(engine, settings, texts, options)
+    return FastJSONResponse({"predictions": answer.outputs})
+
+
+@hot
+async def generate(
+    body: GenerationVertexRequest, engine: EngineDep, settings: SettingsDep
+) -> FastJSONResponse:
+    """text-generation: ``parameters.max_new_tokens`` in the schema too."""
+    return await predict(body, engine, settings)
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["vertex"])
-
-    async def health(state: StateDep) -> FastJSONResponse:
-        body = HealthResponse(status=state.health.value, reason=state.reason, device=state.device)
-        return FastJSONResponse(body.model_dump(), status_code=200 if state.ready else 503)
-
-    @hot
-    async def predict(
-        body: VertexRequest, engine: EngineDep, settings: SettingsDep
-    ) -> FastJSONResponse:
-        texts = [i if isinstance(i, str) else i.text for i in body.instances]
-        if not texts:
-            raise ServiceError(422, "invalid_request", "instances is empty: send at least one")
-        answer = await infer(
-            engine, settings, texts, generation_options(body.parameters, settings.task)
-        )
-        return FastJSONResponse({"predictions": answer.outputs})
-
     router.add_api_route(
         settings.aip_health_route,
         health,
@@ -71,9 +93,10 @@ def build_router(settings: Settings) -> APIRouter:
     )
     router.add_api_route(
         settings.aip_predict_route,
-        predict,
+        generate if settings.task == "text-generation" else predict,
         methods=["POST"],
         response_model=VertexResponse,
+        responses=ERROR_RESPONSES,
         dependencies=[Authorized, Ready],
         summary="Vertex AI prediction",
     )
