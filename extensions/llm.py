@@ -190,4 +190,6 @@ def vllm_args(catalog: Any, answers: dict[str, Any]) -> list[str]:
 
 def vllm_model(answers: dict[str, Any]) -> str:
     """What ``vllm serve`` loads: the weights in the image or volume, else the Hub id."""
-    return str(answers["model_id"]) if answers.get("weights_strategy") == "download" else "/opt/model"
+    return (
+        str(answers["model_id"]) if answers.get("weights_strategy") == "download" else "/opt/model"
+    )
