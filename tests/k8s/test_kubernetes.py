@@ -430,7 +430,9 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         env = {e["name"]: e for e in container.get("env", [])}
         if answers["auth_enabled"]:
             assert "api_token" in fields
-            ref = env[f"{prefix}API_TOKEN"]["valueFrom"]["secretKeyRef"]
+            # vLLM reads the same Secret as VLLM_API_KEY, its twin of --api-key
+            token = "VLLM_API_KEY" if answers.get("engine") == "vllm" else f"{prefix}API_TOKEN"
+            ref = env[token]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"{facts['k8s_name']}-api-token", "key": "token"}
         else:
             assert f"{prefix}API_TOKEN" not in env
