@@ -72,3 +72,7 @@ CASES: dict[str, dict[str, Any]] = {
 
 #: cases whose generated project's own test suite runs: the default and one per task.
 GENERATED_SUITES = ["default", "cpu-classification", "cpu-generation", "edge-onnxruntime"]
+#: cases whose whole generated suite runs as a user runs it, in a fresh venv with the README's
+#: ``make install && make test`` (tests/generated/test_readme_commands.py); the other
+#: generated-suite tests leave them out instead of running them twice.
+README_CASES = ["default", "all-targets-l4"]

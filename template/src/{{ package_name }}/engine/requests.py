@@ -32,6 +32,7 @@ class PendingRequest:
     tokens: list[int] = field(default_factory=list)
     pending: int = 0
     done: bool = False  # answered, failed, timed out or abandoned: skip its queued items
+    streamed: bool = False  # some text already went to the client: it cannot be rerun
 
     def __post_init__(self) -> None:
         self.results = [None] * len(self.items)

@@ -29,6 +29,7 @@ class RowStreamer:
             item = self.rows[row]
             callback = item.request.on_token
             if delta and callback is not None:
+                item.request.streamed = True
                 item.request.loop.call_soon_threadsafe(callback, item.index, delta)
 
     def end(self) -> None:

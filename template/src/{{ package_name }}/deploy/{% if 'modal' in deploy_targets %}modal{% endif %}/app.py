@@ -14,7 +14,9 @@
   ``<PREFIX>MODAL_PROXY_AUTH=true``;
 - weights: baked into the image with ``weights_strategy=bake``, else in a Volume, downloaded
   once under a lease (weights.py); gated models read ``HF_TOKEN`` from the Secret named by
-  ``<PREFIX>MODAL_HF_SECRET``.
+  ``<PREFIX>MODAL_HF_SECRET``;
+- image: Modal builds one from pyproject.toml, or, with ``<PREFIX>MODAL_IMAGE`` (``deploy
+  modal --image-uri``), runs the digest ``images push`` pushed, the one the other targets run.
 """
 
 # No ``from __future__ import annotations``: Modal reads the class parameters' real types.
@@ -23,6 +25,7 @@ from typing import Any
 
 import modal
 
+from ...errors import DeployError
 from ...project import (
     HARDWARE,
     MAX_REPLICAS,
@@ -32,7 +35,7 @@ from ...project import (
     TORCH_VERSION,
     WEIGHTS_STRATEGY,
 )
-from ...settings import Settings
+from ...settings import ENV_PREFIX, Settings
 from ..common import settings_env
 
 APP_NAME = PROJECT_SLUG
@@ -62,12 +65,17 @@ PROXY_AUTH = _SETTINGS.modal_proxy_auth
 #: a Modal Secret holding HF_TOKEN, for gated or private models (None: no secret)
 HF_SECRET_NAME = _SETTINGS.modal_hf_secret
 BAKED = WEIGHTS_STRATEGY == "bake"
+#: the pushed image to run (None: Modal builds one) and the Secret to pull it with
+IMAGE_URI = _SETTINGS.modal_image
+REGISTRY_SECRET = _SETTINGS.modal_registry_secret
+#: where the project's Dockerfile bakes the weights (``images build``)
+DOCKERFILE_MODEL_DIR = "/opt/model"
 WEIGHTS_DIR = "/model" if BAKED else "/weights"
 VOLUME_NAME = f"{PROJECT_SLUG}-weights"
 LEASES_NAME = f"{PROJECT_SLUG}-weights-lease"
 REVISION = _SETTINGS.model_revision
 #: the weights' place: in the image, or in the volume, one directory per pinned revision
-MODEL_DIR = f"{WEIGHTS_DIR}/{REVISION or 'local'}"
+MODEL_DIR = DOCKERFILE_MODEL_DIR if IMAGE_URI and BAKED else f"{WEIGHTS_DIR}/{REVISION or 'local'}"
 PYPROJECT = Path(__file__).resolve().parents[4] / "pyproject.toml"
 hf_secrets = [modal.Secret.from_name(HF_SECRET_NAME)] if HF_SECRET_NAME else []
 secrets = [modal.Secret.from_name(TOKEN_SECRET_NAME)] if AUTH_REQUIRED else []
@@ -97,19 +105,43 @@ env = settings_env(
         # the container imports this module too: it must see the same answers
         "modal_proxy_auth": PROXY_AUTH,
         **({"modal_hf_secret": HF_SECRET_NAME} if HF_SECRET_NAME else {}),
+        **({"modal_image": IMAGE_URI} if IMAGE_URI else {}),
+        **({"modal_registry_secret": REGISTRY_SECRET} if REGISTRY_SECRET else {}),
     }
 )
-image = (
-    modal.Image.debian_slim(python_version=PYTHON_VERSION)
-    .pip_install(f"torch=={TORCH_VERSION}", index_url=TORCH_INDEX_URL)
-    .pip_install_from_pyproject(str(PYPROJECT))
-    .env(env)
-)
-if BAKED and REVISION is None:  # a local model: copied into the image
-    image = image.add_local_dir(_SETTINGS.model_id, MODEL_DIR, copy=True)
-elif BAKED:
-    image = image.run_function(_bake_weights, secrets=hf_secrets)
-image = image.add_local_python_source(PACKAGE)
+
+
+def registry_image(uri: str, secret_name: str | None) -> modal.Image:
+    """The pushed image, by digest, as it is: its ENTRYPOINT (``serve``) is cleared so that
+    Modal starts its own runtime in it; the package and, when baked, the weights are inside."""
+    secret = modal.Secret.from_name(secret_name) if secret_name else None
+    if ".dkr.ecr." in uri or "-docker.pkg.dev/" in uri:
+        if secret is None:
+            raise DeployError(
+                f"{uri} is in a private registry: create a Modal Secret with its credentials "
+                "(AWS keys for ECR, SERVICE_ACCOUNT_JSON for Artifact Registry) and set "
+                f"{ENV_PREFIX}MODAL_REGISTRY_SECRET to its name"
+            )
+        if ".dkr.ecr." in uri:
+            return modal.Image.from_aws_ecr(uri, secret=secret).entrypoint([])
+        return modal.Image.from_gcp_artifact_registry(uri, secret=secret).entrypoint([])
+    return modal.Image.from_registry(uri, secret=secret).entrypoint([])
+
+
+if IMAGE_URI:
+    image = registry_image(IMAGE_URI, REGISTRY_SECRET).env(env)
+else:
+    image = (
+        modal.Image.debian_slim(python_version=PYTHON_VERSION)
+        .pip_install(f"torch=={TORCH_VERSION}", index_url=TORCH_INDEX_URL)
+        .pip_install_from_pyproject(str(PYPROJECT))
+        .env(env)
+    )
+    if BAKED and REVISION is None:  # a local model: copied into the image
+        image = image.add_local_dir(_SETTINGS.model_id, MODEL_DIR, copy=True)
+    elif BAKED:
+        image = image.run_function(_bake_weights, secrets=hf_secrets)
+    image = image.add_local_python_source(PACKAGE)
 app = modal.App(APP_NAME, image=image)
 weights_volume = None if BAKED else modal.Volume.from_name(VOLUME_NAME, create_if_missing=True)
 volumes: dict[str | PurePosixPath, Any] = {}

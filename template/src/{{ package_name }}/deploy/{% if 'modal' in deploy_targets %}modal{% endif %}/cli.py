@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 
 from ...errors import DeployError, fail
 from ...project import HARDWARE
+from ...settings import ENV_PREFIX
 
 STARTUP_WAIT_S = 1200.0
 
@@ -49,6 +51,11 @@ def plan() -> dict[str, Any]:
             "volume": None if m.BAKED else m.VOLUME_NAME,
             "hf_token_secret": m.HF_SECRET_NAME,
         },
+        "image": {
+            "source": "registry" if m.IMAGE_URI else "built by Modal from pyproject.toml",
+            "uri": m.IMAGE_URI,
+            "registry_secret": m.REGISTRY_SECRET,
+        },
         "scaledown_window_s": m.SCALEDOWN_WINDOW_S,
         "timeout_s": m.TIMEOUT_S,
         "startup_timeout_s": m.STARTUP_TIMEOUT_S,
@@ -66,8 +73,10 @@ def describe(facts: dict[str, Any]) -> list[str]:
     if auth["proxy_auth"]:
         guard += ", Modal proxy auth (Modal-Key/Modal-Secret headers)"
     store = "baked into the image" if weights["volume"] is None else f"volume {weights['volume']}"
+    image = facts["image"]["uri"] or facts["image"]["source"]
     return [
         f"app       {facts['app']} (class Service: method predict, web endpoint web)",
+        f"image     {image}",
         f"gpu       {facts['gpu'] or 'none (CPU)'}: {gpu_layout(None).describe()}",
         f"weights   {store}, at {weights['model_dir']}"
         + (
@@ -88,6 +97,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (fo
 
 
 def deploy_modal(
+    image_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="Run this pushed image (`images push` prints REPOSITORY@sha256:...) "
+            "instead of letting Modal build one; sets MODAL_IMAGE"
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option(help="After deploying, check /health and send a request")
     ] = True,
@@ -106,6 +122,8 @@ def deploy_modal(
     from ..common import confirm
 
     say = _quiet if as_json else typer.echo
+    if image_uri:  # app.py reads it when imported, and passes it on to the containers
+        os.environ[f"{ENV_PREFIX}MODAL_IMAGE"] = image_uri
     try:
         facts = plan()
         if dry_run:

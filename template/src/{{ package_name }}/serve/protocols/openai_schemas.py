@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.json_schema import SkipJsonSchema
 
 from ..schemas import Text, TokenIds
@@ -58,9 +58,9 @@ class CompletionRequest(BaseModel):
     )
 
     model: str
-    prompt: str | list[str]
+    prompt: Text | Annotated[list[Text], Field(json_schema_extra={"minItems": 1})]
     max_tokens: int | None = Field(None, ge=1, le=4096)
-    stream: bool = False
+    stream: StrictBool = False
     n: int = Field(1, ge=1, le=1, description="Only one choice per prompt")
 
 
@@ -83,7 +83,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(..., min_length=1)
     max_tokens: int | None = Field(None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(None, ge=1, le=4096)
-    stream: bool = False
+    stream: StrictBool = False
     n: int = Field(1, ge=1, le=1, description="Only one choice")
 
 
