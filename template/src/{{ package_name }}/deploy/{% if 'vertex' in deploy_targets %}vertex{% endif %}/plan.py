@@ -152,7 +152,9 @@ def compute(plan: VertexPlan) -> str:
 
 
 def predict_url(plan: VertexPlan, endpoint_resource: str) -> str:
-    return f"https://{plan.region}-aiplatform.googleapis.com/v1/{endpoint_resource}:predict"
+    """Where clients call the model: ``:rawPredict`` with vLLM (OpenAI bodies, docs/vllm.md)."""
+    verb = "rawPredict" if ENGINE == "vllm" else "predict"
+    return f"https://{plan.region}-aiplatform.googleapis.com/v1/{endpoint_resource}:{verb}"
 
 
 def summary(plan: VertexPlan, *, registry_repository: str = "") -> list[tuple[str, str]]:
