@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from .generation import GenerationParameters, NoParameters
+
 
 def _whole_number(value: Any) -> Any:
     """A token id is a whole number (JSON ``7`` or ``7.0``), not a boolean or a string."""
@@ -25,25 +27,16 @@ TokenIds = Annotated[
 ]
 
 
-class NoParameters(BaseModel):
-    """Encoders (embeddings, classification) take no per-request parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class PredictParameters(NoParameters):
-    """text-generation: per-request generation parameters."""
-
-    max_new_tokens: int | None = Field(None, ge=1, le=4096, description="tokens to generate")
-
-
 #: The error answers every inference route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not JSON"},
     401: {"description": "missing or wrong bearer token (when auth is on)"},
     404: {"description": "unknown model name"},
     413: {"description": "body or number of inputs over the limit"},
-    422: {"description": "an input the model cannot take; the message names its index"},
+    422: {
+        "description": "an input the model cannot take (the message names its index), or a "
+        "parameter out of range or not supported (the message names it)"
+    },
     500: {"description": "the model failed on this request's input (JSON error)"},
     503: {"description": "loading, overloaded or shutting down; see Retry-After"},
     504: {"description": "no answer within the request deadline"},
@@ -80,9 +73,9 @@ class PredictRequest(BaseModel):
 
 
 class GenerationPredictRequest(PredictRequest):
-    """text-generation: ``inputs`` plus ``parameters.max_new_tokens``."""
+    """text-generation: ``inputs`` plus generation ``parameters`` (serve/generation.py)."""
 
-    parameters: PredictParameters = Field(default_factory=PredictParameters)
+    parameters: GenerationParameters = Field(default_factory=GenerationParameters)
 
 
 def predict_request(task: str) -> type[PredictRequest]:

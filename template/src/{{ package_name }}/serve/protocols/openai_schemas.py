@@ -1,6 +1,8 @@
 """Request and response models of the OpenAI-compatible API (the fields we honour).
 
-Unknown fields that OpenAI clients send (``user``, ``temperature``, ...) are ignored.
+Generation requests take the sampling fields of ``serve/generation.py``; fields that would
+change the answer and are not implemented (``logprobs``, ``logit_bias``, ``tools``, ...) are
+refused with a 422 that names them; other unknown fields (``user``, ...) are ignored.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from ..generation import MAX_NEW_TOKENS, OpenAISampling
 from ..schemas import Text, TokenIds
 
 
@@ -51,16 +54,25 @@ class EmbeddingsResponse(BaseModel):
     usage: Usage
 
 
-class CompletionRequest(BaseModel):
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include_usage: bool = Field(False, description="a last chunk with the token counts")
+
+
+class CompletionRequest(OpenAISampling):
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={"examples": [{"model": "gpt2", "prompt": "Hello", "max_tokens": 8}]},
+        json_schema_extra={
+            "examples": [{"model": "gpt2", "prompt": "Hello", "max_tokens": 8, "temperature": 0}]
+        },
     )
 
     model: str
     prompt: str | list[str]
-    max_tokens: int | None = Field(None, ge=1, le=4096)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice per prompt")
 
 
@@ -71,7 +83,7 @@ class ChatMessage(BaseModel):
     content: str
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(OpenAISampling):
     model_config = ConfigDict(
         extra="ignore",
         json_schema_extra={
@@ -81,9 +93,10 @@ class ChatRequest(BaseModel):
 
     model: str
     messages: list[ChatMessage] = Field(..., min_length=1)
-    max_tokens: int | None = Field(None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
+    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice")
 
 
