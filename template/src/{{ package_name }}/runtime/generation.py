@@ -21,14 +21,19 @@ if TYPE_CHECKING:
     import torch
 
 
+#: Below this temperature sampling is greedy: dividing logits by less overflows float32.
+MIN_TEMPERATURE = 1e-4
+
+
 @dataclass(frozen=True)
 class Sampling:
     """One batch's generation parameters (requests only share a batch when they are equal).
 
-    ``temperature`` 0 is greedy (``top_p``, ``top_k`` and ``seed`` then do nothing);
-    ``top_k`` 0 keeps every token. The penalties are OpenAI's: a token's logit is lowered
-    by ``presence_penalty`` once it appeared in the completion and by ``frequency_penalty``
-    times the number of times it did (negative values encourage repetition).
+    ``temperature`` 0 (below ``MIN_TEMPERATURE``) is greedy (``top_p``, ``top_k`` and
+    ``seed`` then do nothing); ``top_k`` 0 keeps every token. The penalties are OpenAI's:
+    a token's logit is lowered by ``presence_penalty`` once it appeared in the completion
+    and by ``frequency_penalty`` times the number of times it did (negative values
+    encourage repetition).
     """
 
     max_new_tokens: int = 64
@@ -70,7 +75,7 @@ class RowSampler:
 
         self.sampling, self.prompt_len = sampling, prompt_len
         self.generators = []
-        if sampling.temperature > 0:
+        if sampling.temperature >= MIN_TEMPERATURE:
             for _ in range(rows):
                 generator = torch.Generator(device=device)
                 if sampling.seed is None:
@@ -90,7 +95,7 @@ class RowSampler:
                 1, generated, torch.ones_like(generated, dtype=logits.dtype)
             )
             logits = logits - s.frequency_penalty * counts - s.presence_penalty * (counts > 0)
-        greedy = s.temperature == 0
+        greedy = s.temperature < MIN_TEMPERATURE
         chosen = logits.argmax(dim=-1) if greedy else self._draw(logits / s.temperature)
         out = torch.full_like(scores, float("-inf"))
         return out.scatter_(1, chosen.unsqueeze(1), 0.0)
@@ -106,6 +111,7 @@ class RowSampler:
             ordered, order = logits.sort(dim=-1, descending=True)
             before = ordered.softmax(dim=-1).cumsum(dim=-1) - ordered.softmax(dim=-1)
             drop = before >= s.top_p  # the smallest set whose mass reaches top_p stays
+            drop[:, 0] = False  # and the likeliest token always (rounding: ``before`` > 0)
             logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
         probs = logits.softmax(dim=-1)
         draws = [

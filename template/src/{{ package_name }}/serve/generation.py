@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .fields import WHOLE
+
 #: The most tokens one request may ask for (``max_tokens``, ``max_new_tokens``).
 MAX_NEW_TOKENS = 4096
 #: As in OpenAI's API: at most 4 stop strings.
@@ -20,21 +22,34 @@ MAX_STOPS = 4
 
 StopText = Annotated[str, Field(min_length=1, max_length=256)]
 Stop = StopText | Annotated[list[StopText], Field(max_length=MAX_STOPS)] | None
-INT64 = 2**63
+#: Integers JSON carries exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+JSON_SAFE = 2**53 - 1
 
 
 class SamplingFields(BaseModel):
-    """The sampling fields every generation route takes (OpenAI's names and ranges)."""
+    """The sampling fields every generation route takes (OpenAI's names and ranges).
+
+    Strict types: ``false`` or ``"0.5"`` is not a number (the schema says so too)."""
 
     temperature: float = Field(
-        0.0, ge=0, le=2, description="0: greedy (the most likely token); higher: more random"
+        0.0,
+        strict=True,
+        ge=0,
+        le=2,
+        description="0: greedy (the most likely token); higher: more random",
     )
     top_p: float = Field(
-        1.0, gt=0, le=1, description="sample from the smallest set of tokens with this mass"
+        1.0,
+        strict=True,
+        gt=0,
+        le=1,
+        description="sample from the smallest set of tokens with this mass",
     )
-    top_k: int = Field(0, ge=0, description="sample from the k most likely tokens; 0: all")
-    seed: int | None = Field(
-        None, ge=-INT64, lt=INT64, description="same seed and prompt, same output"
+    top_k: Annotated[int, WHOLE] = Field(
+        0, ge=0, description="sample from the k most likely tokens; 0: all"
+    )
+    seed: Annotated[int, Field(ge=-JSON_SAFE, le=JSON_SAFE), WHOLE] | None = Field(
+        None, description="same seed and prompt, same output"
     )
     stop: Stop = Field(
         None,
@@ -42,10 +57,18 @@ class SamplingFields(BaseModel):
         '(finish_reason "stop"), which is not returned',
     )
     presence_penalty: float = Field(
-        0.0, ge=-2, le=2, description="lower the logit of tokens already in the completion"
+        0.0,
+        strict=True,
+        ge=-2,
+        le=2,
+        description="lower the logit of tokens already in the completion",
     )
     frequency_penalty: float = Field(
-        0.0, ge=-2, le=2, description="lower a token's logit by this times its count so far"
+        0.0,
+        strict=True,
+        ge=-2,
+        le=2,
+        description="lower a token's logit by this times its count so far",
     )
 
     def options(self, max_new_tokens: int | None) -> dict[str, Hashable]:
@@ -86,8 +109,8 @@ class GenerationParameters(NoParameters, SamplingFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_new_tokens: int | None = Field(
-        None, ge=1, le=MAX_NEW_TOKENS, description="tokens to generate (default: the server's)"
+    max_new_tokens: Annotated[int, Field(ge=1, le=MAX_NEW_TOKENS), WHOLE] | None = Field(
+        None, description="tokens to generate (default: the server's)"
     )
 
 
@@ -118,7 +141,11 @@ class OpenAISampling(SamplingFields):
     model_config = ConfigDict(extra="ignore")
 
     temperature: float = Field(
-        1.0, ge=0, le=2, description="0: greedy; default 1 (OpenAI's default): sampling"
+        1.0,
+        strict=True,
+        ge=0,
+        le=2,
+        description="0: greedy; default 1 (OpenAI's default): sampling",
     )
 
     @model_validator(mode="before")

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .fields import Text
 from .generation import GenerationParameters, NoParameters
-
-
-def _whole_number(value: Any) -> Any:
-    """A token id is a whole number (JSON ``7`` or ``7.0``), not a boolean or a string."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a token id is a whole number (not a boolean or a string)")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError("a token id is a whole number")
-    return int(value)
-
-
-#: A text with something besides whitespace in it. The schema says so; the routes check it
-#: (engine/items.py, inference.py) so that the message names the input and the fix.
-Text = Annotated[str, Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
-#: Token ids: whole numbers, at least one; the vocabulary is checked per model (openapi.py).
-TokenIds = Annotated[
-    list[Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]], Field(min_length=1)
-]
-
 
 #: The error answers every inference route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from ..fields import Text, TokenIds
 from ..generation import MAX_NEW_TOKENS, OpenAISampling
-from ..schemas import Text, TokenIds
 
 
 class Usage(BaseModel):
@@ -57,7 +57,9 @@ class EmbeddingsResponse(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    include_usage: bool = Field(False, description="a last chunk with the token counts")
+    include_usage: bool = Field(
+        False, strict=True, description="a last chunk with the token counts"
+    )
 
 
 class CompletionRequest(OpenAISampling):
@@ -69,9 +71,11 @@ class CompletionRequest(OpenAISampling):
     )
 
     model: str
-    prompt: str | list[str]
+    prompt: Text | Annotated[list[Text], Field(json_schema_extra={"minItems": 1})] = Field(
+        ..., description="A text or a list of texts"
+    )
     max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice per prompt")
 
@@ -95,7 +99,7 @@ class ChatRequest(OpenAISampling):
     messages: list[ChatMessage] = Field(..., min_length=1)
     max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
     max_completion_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice")
 

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...settings import Settings
 from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
+from ..fields import Text
 from ..generation import GenerationParameters, NoParameters
 from ..hot_routes import hot
 from ..inference import EngineDep, Ready, generation_options, infer
 from ..responses import FastJSONResponse, health_response
-from ..schemas import ERROR_RESPONSES, HealthResponse, Text
+from ..schemas import ERROR_RESPONSES, HealthResponse
 
 
 class TextInstance(BaseModel):
