@@ -45,7 +45,7 @@ def render(workdir: Path) -> Path:
     if not project.exists():
         subprocess.run(
             [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-             "--vcs-ref", "HEAD", "--data", "task=text-generation", "--data", "model_id=gpt2",
+             "--vcs-ref", "HEAD", "--data", "task=text-generation", "--data", "model_id=openai-community/gpt2",
              str(ROOT), str(project)],
             check=True,
         )  # fmt: skip
