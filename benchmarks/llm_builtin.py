@@ -41,11 +41,14 @@ PROMPTS = [
 
 
 def render(workdir: Path) -> Path:
+    """The cpu-generation case (tests/support/matrix.py), rendered from this commit."""
     project = workdir / "project"
     if not project.exists():
         subprocess.run(
             [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-             "--vcs-ref", "HEAD", "--data", "task=text-generation", "--data", "model_id=openai-community/gpt2",
+             "--vcs-ref", "HEAD", "--data", "task=text-generation",
+             "--data", "model_id=openai-community/gpt2",
+             "--data", "model_revision=607a30d783dfa663caf39e06633721c8d4cfcd7e",
              str(ROOT), str(project)],
             check=True,
         )  # fmt: skip
