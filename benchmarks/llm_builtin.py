@@ -4,7 +4,8 @@ The cpu-generation case's model (gpt2) has no weights offline here, so two model
 built from a transformers config, random weights (the compute is the real one, the text
 is not): the generated tests' tiny GPT-2 (2 layers, 32 wide) and a GPT-2-small-shaped one
 (``GPT2Config()``: 12 layers, 768 wide, 50257-token vocabulary, 124M parameters).
-Every row writes exactly ``--new-tokens`` tokens (end-of-sequence suppressed), through
+Every row writes exactly ``--new-tokens`` words of the tiny tokenizer (end-of-sequence
+and ids it cannot decode suppressed, so the big model's 50257-wide head still runs), through
 the generated project's own predictor (``runtime/generation.py``), and the time to the
 first streamed token is taken with a stand-in streamer. Usage:
 
@@ -66,9 +67,11 @@ def build_models(project: Path, workdir: Path) -> dict[str, Path]:
         tiny_models.build_tiny_model("text-generation", small)  # its tokenizer
         config = transformers.GPT2Config(bos_token_id=4, eos_token_id=4, pad_token_id=0)
         transformers.GPT2LMHeadModel(config).save_pretrained(small)
-    for path in (tiny, small):  # every row writes exactly --new-tokens tokens
+    words = len(transformers.AutoTokenizer.from_pretrained(tiny))
+    for path in (tiny, small):  # every row writes exactly --new-tokens tokens, all words
         generation = transformers.GenerationConfig.from_pretrained(path)
-        generation.suppress_tokens = [0, 1, 2, 3, 4]
+        vocab = transformers.AutoConfig.from_pretrained(path).vocab_size
+        generation.suppress_tokens = [0, 1, 2, 3, 4, *range(words, vocab)]
         generation.save_pretrained(path)
     return {"tiny GPT-2 (2x32)": tiny, "GPT-2-small shape (124M)": small}
 
