@@ -14,9 +14,11 @@ time), and run tokenisation and the model off the event loop.
   :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
 - Each request has a deadline; items still queued when it passes are dropped and the
   caller gets :class:`DeadlineExceededError` (HTTP 504).
-- Batches are first-in first-out; with a backlog of mixed lengths (more than a third of a
-  batch would be padding), items are picked from the oldest ones by similar length instead,
-  so short inputs are not padded to the longest one in the queue.
+- Each input's length in tokens is counted when it is queued (lengths.py). A batch holds
+  the oldest queued input and those closest to it in length, within ``max_batch_tokens``
+  padded tokens (inputs x the longest) as well as ``max_batch_size`` inputs, so short
+  inputs are not padded to the longest one in the queue; identical lengths keep arrival
+  order, and an overloaded queue goes back to it (grouping.py).
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
 
@@ -39,8 +41,10 @@ from .errors import (
     InvalidItemError,
     QueueFullError,
 )
+from .grouping import next_batch
 from .isolation import run_isolated
 from .items import as_text
+from .lengths import Lengths
 from .requests import (
     Answer,
     Item,
@@ -66,8 +70,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: With a backlog, regroup a batch by length when more than this share would be padding.
-MAX_PADDING_SHARE = 1 / 3
 #: After this many lone single-input batches in a row, stop waiting for batches to fill; the
 #: first batch of two or more inputs (load is back) restores ``max_wait_s``.
 SOLO_BATCHES_BEFORE_NO_WAIT = 3
@@ -83,6 +85,7 @@ class Batcher:
         max_batch_size: int,
         max_wait_s: float,
         max_queue_items: int,
+        max_batch_tokens: int | None = None,
         workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
@@ -91,12 +94,14 @@ class Batcher:
         self._predictor = predictor  # called per batch: the model may load after start()
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
+        self.max_batch_tokens = max_batch_tokens or math.inf
         self.max_queue_items = max_queue_items
         self.workers = workers
         self._on_batch = on_batch
         self._queue: deque[QueuedItem] = deque()
         self._cond = threading.Condition()
         self._results = Results()
+        self._lengths = Lengths()
         self._stopping = False
         self._busy = 0  # items taken by a worker and not answered yet
         self._idle = 0  # workers waiting for a batch
@@ -148,6 +153,7 @@ class Batcher:
             deadline=time.monotonic() + timeout_s,
             on_token=on_token,
         )
+        lengths = self._lengths(self._predictor(), items)  # outside the lock: tokenizes
         with self._cond:
             if self._stopping:
                 raise EngineStoppedError("the server is shutting down and takes no new requests")
@@ -155,7 +161,7 @@ class Batcher:
                 raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
             now = time.monotonic()
             self._results.track(request)
-            self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
+            self._queue.extend(QueuedItem(request, i, n, now) for i, n in enumerate(lengths))
             self._cond.notify()
         return Ticket(request, timeout_s)
 
@@ -242,7 +248,7 @@ class Batcher:
                 self._idle -= 1
 
     def _take(self, share_among: int) -> list[QueuedItem]:
-        """Pop the next batch: the oldest compatible items, regrouped by length when mixed.
+        """Pop the next batch of compatible items (grouping.py picks which).
 
         With ``share_among`` idle workers, a batch takes only its share of what is queued,
         so that idle workers run the rest side by side instead of waiting."""
@@ -254,15 +260,10 @@ class Batcher:
         if not live:
             self._queue.clear()
             return []
-        first = live[0]
-        compatible = [i for i in live if i.request.options == first.request.options]
+        options = live[0].request.options
+        compatible = [i for i in live if i.request.options == options]
         size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
-        chosen = compatible[:size]
-        if len(compatible) > len(chosen) and _padding_share(chosen) > MAX_PADDING_SHARE:
-            # Mixed lengths and a backlog: take the items closest in length to the oldest.
-            window = compatible[: 4 * self.max_batch_size]
-            window.sort(key=lambda item: abs(item.size - first.size))
-            chosen = window[:size]
+        chosen = next_batch(compatible, size, self.max_batch_tokens, now)
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
         return chosen
@@ -288,9 +289,3 @@ class Batcher:
             self._on_batch(len(keep))
         outputs = predictor.predict([t for _, t in keep], **kwargs)
         self._results.record([(item, out) for (item, _), out in zip(keep, outputs, strict=True)])
-
-
-def _padding_share(items: list[QueuedItem]) -> float:
-    """Share of a padded batch that would be padding (by character length)."""
-    longest = max(item.size for item in items)
-    return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0

@@ -43,7 +43,7 @@ class PendingRequest:
 class QueuedItem:
     request: PendingRequest
     index: int
-    size: int  # length in characters, a cheap proxy for tokens when grouping
+    length: int  # in tokens (characters before the model is loaded): see lengths.py
     enqueued: float
 
 
