@@ -11,8 +11,9 @@ stub server answered to the same request: what HTTP itself costs on this machine
 one-sentence requests, closed loop; the rounds alternate the two (the idle one frozen).
 
 ``--profile S`` then records the stub server under the same load for S seconds with py-spy
-(``--py-spy``, default: on PATH) and prints where its event loop's time goes: the share of
-samples by the frame nearest the leaf that belongs to a known layer (uvicorn/httptools,
+(``--py-spy``, default: .venv-bench's, else on PATH) and prints where its event loop's time goes: the share of
+samples (of whichever thread holds the GIL: Python's time) by the frame nearest the leaf
+that belongs to a known layer (uvicorn/httptools,
 starlette/FastAPI, pydantic, the server's serve/ and engine/, asyncio, JSON).
 """
 
@@ -31,7 +32,7 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import SENTENCES, SERVERS
+from . import ROOT, SENTENCES, SERVERS
 from .load import run_wrk, script_for, wrk_path
 from .servers import free_port, running, systems
 
@@ -57,8 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=float, default=0, help="py-spy seconds (0: none)")
-    parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
+    bench_spy = ROOT / ".venv-bench" / "bin" / "py-spy"  # scripts/setup.sh --bench
+    spy = str(bench_spy) if bench_spy.exists() else shutil.which("py-spy") or "py-spy"
+    parser.add_argument("--py-spy", default=spy)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--raw", type=Path, default=None, help="keep py-spy's raw stacks (collapsed) here"
+    )
     return parser.parse_args(argv)
 
 
@@ -96,6 +102,7 @@ def profile(py_spy: str, pid: int, seconds: float, out: Path) -> str:
             "--nonblocking",
             "--rate",
             "200",
+            "--gil",
         ],
         check=True,
         capture_output=True,
@@ -107,7 +114,7 @@ def profile(py_spy: str, pid: int, seconds: float, out: Path) -> str:
         layers[layer_of(stack)] += int(count)
         leaves[stack.split(";")[-1]] += int(count)
     total = sum(layers.values()) or 1
-    lines = [f"py-spy, {total} samples of every thread (idle waits included):", ""]
+    lines = [f"py-spy --gil, {total} samples of the thread holding the GIL:", ""]
     lines += [f"- {name}: {100 * n / total:.0f}%" for name, n in layers.most_common()]
     lines += ["", "top leaf frames:", ""]
     lines += [f"- {100 * n / total:.1f}% {frame}" for frame, n in leaves.most_common(12)]
@@ -160,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms errors={r.errors}",
                     flush=True,
                 )
-        text = summarise(results, args)
+        text = summarise(results, args) if args.rounds else ""
         if args.profile:
             bare.pause()
             stub.resume()
@@ -170,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             load.start()
             threading.Event().wait(1)
-            text += "\n\n" + profile(args.py_spy, stub.pid, args.profile, work / "spy.txt")
+            raw = args.raw or work / "spy.txt"
+            text += "\n\n" + profile(args.py_spy, stub.pid, args.profile, raw)
             load.join()
     print("\n" + text)
     if args.output:

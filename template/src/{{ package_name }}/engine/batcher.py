@@ -14,11 +14,9 @@ time), and run tokenisation and the model off the event loop.
   :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
 - Each request has a deadline; items still queued when it passes are dropped and the
   caller gets :class:`DeadlineExceededError` (HTTP 504).
-- Each input's length in tokens is counted when it is queued (lengths.py). A batch holds
-  the oldest queued input and those closest to it in length, within ``max_batch_tokens``
-  padded tokens (inputs x the longest) as well as ``max_batch_size`` inputs, so short
-  inputs are not padded to the longest one in the queue; identical lengths keep arrival
-  order, and an overloaded queue goes back to it (grouping.py).
+- Inputs are counted in tokens when queued (lengths.py); a batch holds the oldest input
+  and those closest to it in length, within ``max_batch_tokens`` padded tokens as well as
+  ``max_batch_size`` inputs (grouping.py): short inputs are not padded to long ones.
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
 
@@ -106,6 +104,7 @@ class Batcher:
         self._busy = 0  # items taken by a worker and not answered yet
         self._idle = 0  # workers waiting for a batch
         self._solo_batches = 0  # consecutive batches of one input with nothing else queued
+        self._waker: asyncio.AbstractEventLoop | None = None  # a wake-up is scheduled there
         self._threads: list[threading.Thread] = []
 
     # --- event-loop side ---------------------------------------------------------------
@@ -161,9 +160,20 @@ class Batcher:
                 raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
             now = time.monotonic()
             self._results.track(request)
+            was_empty = not self._queue
             self._queue.extend(QueuedItem(request, i, n, now) for i, n in enumerate(lengths))
-            self._cond.notify()
+            # Wake a worker only when one waits for work or a batch just filled (a worker
+            # filling a batch wakes on time anyway), and once per turn of the event loop:
+            # the requests that arrive together reach the worker together, with one wake-up.
+            if (was_empty or len(self._queue) >= self.max_batch_size) and self._waker is not loop:
+                self._waker = loop
+                loop.call_soon(self._wake)
         return Ticket(request, timeout_s)
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._waker = None
+            self._cond.notify()
 
     async def submit(
         self,
