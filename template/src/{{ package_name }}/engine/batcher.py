@@ -162,9 +162,8 @@ class Batcher:
             self._results.track(request)
             was_empty = not self._queue
             self._queue.extend(QueuedItem(request, i, n, now) for i, n in enumerate(lengths))
-            # Wake a worker only when one waits for work or a batch just filled (a worker
-            # filling a batch wakes on time anyway), and once per turn of the event loop:
-            # the requests that arrive together reach the worker together, with one wake-up.
+            # Wake a worker when one waits for work or a batch is full, once per turn of the
+            # event loop: requests that arrive together reach it together, with one wake-up.
             if (was_empty or len(self._queue) >= self.max_batch_size) and self._waker is not loop:
                 self._waker = loop
                 loop.call_soon(self._wake)
