@@ -11,10 +11,10 @@ stub server answered to the same request: what HTTP itself costs on this machine
 one-sentence requests, closed loop; the rounds alternate the two (the idle one frozen).
 
 ``--profile S`` then records the stub server under the same load for S seconds with py-spy
-(``--py-spy``, default: .venv-bench's, else on PATH) and prints where its event loop's time goes: the share of
-samples (of whichever thread holds the GIL: Python's time) by the frame nearest the leaf
-that belongs to a known layer (uvicorn/httptools,
-starlette/FastAPI, pydantic, the server's serve/ and engine/, asyncio, JSON).
+(``--py-spy``; default: .venv-bench's, else the one on PATH) and prints where its Python
+time goes: py-spy ``--gil`` samples (whichever thread holds the GIL), each charged to the
+frame nearest the leaf that belongs to a known layer (uvicorn/httptools, starlette/FastAPI,
+pydantic, the server's serve/ and engine/, asyncio, JSON, worker threads).
 """
 
 from __future__ import annotations
