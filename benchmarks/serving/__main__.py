@@ -8,6 +8,7 @@ import statistics
 import sys
 import tempfile
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from . import ROOT, SENTENCES, corpus
@@ -61,6 +62,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="same: identical sentences; real: the real-length corpus (corpus.py)",
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:SETTING=VALUE[,SETTING=VALUE]",
+        help="also run the generated server as NAME with these settings (A/B), e.g. "
+        "tokens512:MAX_BATCH_TOKENS=512",
+    )
+    parser.add_argument(
         "--limit-duration",
         type=float,
         default=None,
@@ -103,6 +112,12 @@ def run(args: argparse.Namespace) -> str:
             args.threads, args.bench_python, work, args.model_dir, args.infinity_python
         )
         specs = {n: spec for n, spec in available.items() if n in wanted}
+        for variant in args.variant:
+            name, _, assignments = variant.partition(":")
+            settings = dict(a.split("=", 1) for a in assignments.split(",") if a)
+            env = {**available["generated"].env}
+            env.update({f"MINILM_EMBEDDINGS_{k.upper()}": v for k, v in settings.items()})
+            specs[name] = replace(available["generated"], env=env)
         limit = Limit(args.model_dir, 1, args.threads, work / "limit.log")
         stack.callback(limit.close)
         limit2 = Limit(args.model_dir, args.replicas, replica_threads, work / "limit2.log")
