@@ -10,13 +10,11 @@ time), and run tokenisation and the model off the event loop.
 - Several workers (CPU: model replicas sharing one copy of the weights, each with its share
   of the CPU threads) run batches side by side; when several are idle, the queued items are
   shared out among them instead of all going to one.
-- The queue holds at most ``max_queue_items`` items; past that ``submit`` raises
-  :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
-- Each request has a deadline; items still queued when it passes are dropped and the
-  caller gets :class:`DeadlineExceededError` (HTTP 504).
+- At most ``max_queue_items`` items queue; past that :class:`QueueFullError` (503). Items
+  still queued at their request's deadline are dropped: :class:`DeadlineExceededError` (504).
 - Inputs are counted in tokens when queued (lengths.py); a batch holds the oldest input
-  and those closest to it in length, within ``max_batch_tokens`` padded tokens as well as
-  ``max_batch_size`` inputs (grouping.py): short inputs are not padded to long ones.
+  and those closest to it in length, within ``max_batch_size`` inputs, ``max_batch_tokens``
+  padded tokens and ``max_batch_padding`` padding (grouping.py).
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
 
@@ -84,6 +82,7 @@ class Batcher:
         max_wait_s: float,
         max_queue_items: int,
         max_batch_tokens: int | None = None,
+        max_batch_padding: float = 1.0,
         workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
@@ -93,6 +92,7 @@ class Batcher:
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.max_batch_tokens = max_batch_tokens or math.inf
+        self.max_batch_padding = max_batch_padding
         self.max_queue_items = max_queue_items
         self.workers = workers
         self._on_batch = on_batch
@@ -272,7 +272,7 @@ class Batcher:
         options = live[0].request.options
         compatible = [i for i in live if i.request.options == options]
         size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
-        chosen = next_batch(compatible, size, self.max_batch_tokens, now)
+        chosen = next_batch(compatible, size, self.max_batch_tokens, now, self.max_batch_padding)
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
         return chosen
