@@ -30,12 +30,21 @@ def limit_batch(size: int) -> list[str]:
 
 
 def corpus_batches(order: str, count_tokens: Any) -> list[list[str]]:
-    """The corpus in batches of MAX_BATCH: in arrival order, or sorted by tokens first."""
+    """The corpus in batches: of MAX_BATCH in arrival order (``arrival``) or sorted by tokens
+    first (``sorted``); or (``window``) each MAX_BATCH arrivals sorted and cut in two: what
+    a server with MAX_BATCH inputs in flight at once can reach by grouping."""
     texts = list(corpus.sentences())
+    lengths = dict(zip(texts, count_tokens(texts), strict=True))
     if order == "sorted":
-        lengths = dict(zip(texts, count_tokens(texts), strict=True))
         texts.sort(key=lengths.__getitem__)
-    return [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
+    batches = [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
+    if order != "window":
+        return batches
+    halves = []
+    for batch in batches:
+        batch.sort(key=lengths.__getitem__)
+        halves += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+    return [half for half in halves if half]
 
 
 def limit_worker(replicas: int) -> int:
@@ -58,7 +67,7 @@ def limit_worker(replicas: int) -> int:
     def count_tokens(texts: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(texts)["input_ids"]]
 
-    real = {order: corpus_batches(order, count_tokens) for order in ("arrival", "sorted")}
+    real = {o: corpus_batches(o, count_tokens) for o in ("arrival", "sorted", "window")}
     for line in sys.stdin:
         workload, order, size, seconds = json.loads(line)
         batches = real[order] if workload == "real" else [limit_batch(size)]
