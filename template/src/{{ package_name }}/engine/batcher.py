@@ -152,7 +152,6 @@ class Batcher:
             deadline=time.monotonic() + timeout_s,
             on_token=on_token,
         )
-        lengths = self._lengths(self._predictor(), items)  # outside the lock: tokenizes
         with self._cond:
             if self._stopping:
                 raise EngineStoppedError("the server is shutting down and takes no new requests")
@@ -161,7 +160,7 @@ class Batcher:
             now = time.monotonic()
             self._results.track(request)
             was_empty = not self._queue
-            self._queue.extend(QueuedItem(request, i, n, now) for i, n in enumerate(lengths))
+            self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
             # Wake a worker when one waits for work or a batch is full, once per turn of the
             # event loop: requests that arrive together reach it together, with one wake-up.
             if (was_empty or len(self._queue) >= self.max_batch_size) and self._waker is not loop:
@@ -242,11 +241,11 @@ class Batcher:
                         if left <= 0:
                             break
                         self._cond.wait(left)
+                    self._lengths.count(self._predictor(), self._queue, self._cond)
                     batch = self._take(share_among=self._idle)
                     if batch:
-                        # One request at a time: a lone input, nothing queued, no other
-                        # worker busy. Under load a worker can also catch a lone input
-                        # between bursts; that must not switch the batch wait off.
+                        # One request at a time: a lone input, nothing queued, no other worker
+                        # busy (not a lone input caught between bursts under load).
                         alone = len(batch) == 1 and not self._queue and not self._busy
                         self._solo_batches = self._solo_batches + 1 if alone else 0
                         self._busy += len(batch)
@@ -281,7 +280,8 @@ class Batcher:
         failed: dict[PendingRequest, Exception] = {}  # a bad item raises: isolation.py
         texts = [as_text(predictor, item.request.items[item.index], item.index) for item in batch]
         limit = getattr(predictor, "max_seq_length", None)
-        counts = predictor.count_tokens(texts)
+        counted = all(item.counted for item in batch)  # by the worker that formed the batch
+        counts = [i.length for i in batch] if counted else predictor.count_tokens(texts)
         for item, tokens in zip(batch, counts, strict=True):
             item.request.tokens[item.index] = tokens
             if limit and tokens > limit and item.request not in failed:

@@ -1,24 +1,25 @@
-"""Each input's length in tokens when it is queued, so batches can be formed by length.
+"""Each queued input's length in tokens, so batches can be formed by length.
 
-The count runs on the event loop, once per request, with the engine's own copy of the
-model's Rust tokenizer (truncation and padding off): a fast tokenizer changes its padding
-and truncation state on every call, so the copy the model workers use must not be shared.
-A sentence costs a few microseconds. Before the model is loaded, and for a predictor
-without a Hugging Face fast tokenizer (the zero-cost stand-in, an ONNX graph), an input's
-length is its characters (or its token ids): a cheap proxy, as good for ordering.
-
-These counts only group inputs; the model worker's own count still decides the 422 for an
-input longer than MAX_SEQ_LENGTH.
+An input is queued with its length in characters (token ids: their count), a proxy that
+costs nothing on the event loop. A model worker, before it forms a batch, counts the
+queued inputs' tokens in one call, off the event loop (the Rust tokenizer releases the GIL:
+a one-sentence request counted on the loop took 25-70 us of it), with the engine's own copy
+of the model's tokenizer (truncation and padding off; a fast tokenizer changes that state
+on every call, so the copies the model runs with must not be shared). The worker then uses
+those counts for the MAX_SEQ_LENGTH check instead of counting again. A predictor without a
+Hugging Face fast tokenizer (the zero-cost stand-in, an ONNX graph) keeps the characters
+for grouping and counts tokens itself.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
+from threading import Condition
 from typing import Any
 
-from .requests import Item
+from .requests import QueuedItem
 
 Counter = Callable[[list[str]], list[int]]
 
@@ -43,24 +44,33 @@ def own_counter(predictor: Any) -> Counter | None:
 
 
 class Lengths:
-    """``lengths(predictor, items)``: one length per item (tokens once the model is loaded)."""
+    """Counts queued inputs' tokens with a tokenizer of its own (None: no fast tokenizer)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()  # enqueue may run on more than one event loop
+        self._lock = threading.Lock()  # the model workers share one copy
         self._source: Any = None
         self._count: Counter | None = None
 
-    def __call__(self, predictor: Any, items: Sequence[Item]) -> list[int]:
-        texts = [item for item in items if isinstance(item, str)]
-        if predictor is None or not texts:
-            return [len(item) for item in items]
+    def counter(self, predictor: Any) -> Counter | None:
         with self._lock:
             if predictor is not self._source:
                 self._source, self._count = predictor, own_counter(predictor)
-            if self._count is None:
-                return [len(item) for item in items]
-            try:
-                counts = iter(self._count(texts))
-            except Exception:  # text the tokenizer refuses: the worker's check says why (422)
-                return [len(item) for item in items]
-        return [next(counts) if isinstance(item, str) else len(item) for item in items]
+            return self._count if predictor is not None else None
+
+    def count(self, predictor: Any, queued: Iterable[QueuedItem], lock: Condition) -> None:
+        """Count the tokens of the queued texts not counted yet; ``lock``, which the caller
+        holds, is released meanwhile (the queue is read under it, lengths set under it)."""
+        count = self.counter(predictor)
+        todo = [i for i in queued if not i.counted and isinstance(i.request.items[i.index], str)]
+        if count is None or not todo:
+            return
+        lock.release()
+        try:
+            with self._lock:
+                counts = count([str(item.request.items[item.index]) for item in todo])
+        except Exception:  # text the tokenizer refuses: the worker's own check says why (422)
+            return
+        finally:
+            lock.acquire()
+        for item, tokens in zip(todo, counts, strict=True):
+            item.length, item.counted = tokens, True

@@ -43,8 +43,9 @@ class PendingRequest:
 class QueuedItem:
     request: PendingRequest
     index: int
-    length: int  # in tokens (characters before the model is loaded): see lengths.py
+    length: int  # in characters until a worker counts its tokens: see lengths.py
     enqueued: float
+    counted: bool = False  # length is in the model's tokens
 
 
 @dataclass
