@@ -61,8 +61,10 @@ class Lengths:
         """Count the tokens of the queued texts not counted yet; ``lock``, which the caller
         holds, is released meanwhile (the queue is read under it, lengths set under it)."""
         count = self.counter(predictor)
+        if count is None:
+            return
         todo = [i for i in queued if not i.counted and isinstance(i.request.items[i.index], str)]
-        if count is None or not todo:
+        if not todo:
             return
         lock.release()
         try:
