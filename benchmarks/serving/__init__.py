@@ -23,7 +23,17 @@ neither inherits the other's thread pools.
 Systems (--systems): naive-fastapi; bentoml and litserve with one worker and --threads torch
 threads; bentoml-2w and litserve-2w, the same servers with 2 workers (processes) of
 max(1, threads // 2) torch threads each (the layout of 2 replicas x 1 thread), batching as
-in the one-worker variants; and generated, the template rendered with its defaults.
+in the one-worker variants; infinity (infinity-emb, torch engine, batch 32, .venv-infinity);
+and generated, the template rendered with its defaults (--variant adds it again with other
+settings, for A/B runs).
+
+Workloads (--workloads): same, the first 1 or 16 of SENTENCES in every request; real, the
+real-length corpus (corpus.py) in order. On real text the limits are the corpus in batches
+sorted by length, with the arrival-order ones beside them (limits.py also has ``window``:
+each 32 arrivals sorted and cut in two).
+
+The server's own ceiling (a model that costs nothing against a bare ASGI app, and py-spy):
+``python -m benchmarks.serving.ceiling`` (ceiling.py).
 
     scripts/setup.sh --bench        # once: .venv-bench (BentoML, LitServe) and wrk
     .venv/bin/python -m benchmarks.serving --duration 6 --output docs/benchmark-results.md
@@ -33,7 +43,8 @@ first; every one but the system under load is frozen (SIGSTOP, Linux), and all o
 while the limits run, since some poll when idle (LitServe: about a quarter of a core).
 
 Modules: servers (what to start, start/stop, freezing), load (wrk), limits (the in-process
-limits), report (medians, paired ratios, tables), __main__ (the command line).
+limits), corpus (the real-length workload), report (medians, paired ratios, tables),
+ceiling (the zero-cost model against a bare app), __main__ (the command line).
 """
 
 from __future__ import annotations

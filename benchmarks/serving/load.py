@@ -92,9 +92,36 @@ def lua_script(path: str, body: bytes) -> str:
     )
 
 
-def script_for(work: Path, path: str, body: bytes) -> Path:
-    """The Lua script for one request shape, written once into ``work``."""
-    script = lua_script(path, body)
+def lua_script_cycling(path: str, bodies: list[bytes]) -> str:
+    """A wrk script that POSTs ``bodies`` (JSON) to ``path`` in turn, each wrk thread from
+    its own place in the list, and prints its results as JSON."""
+    texts = [body.decode() for body in bodies]
+    level = 0
+    while any(f"]{'=' * level}]" in text for text in [path, *texts]):
+        level += 1
+    eq = "=" * level
+    entries = ",\n".join(f"  [{eq}[{text}]{eq}]" for text in texts)
+    return (
+        f"local bodies = {{\n{entries}\n}}\n"
+        f"local path = [{eq}[{path}]{eq}]\n"
+        'local headers = {["Content-Type"] = "application/json"}\n'
+        "local threads = 0\n"
+        "setup = function(thread)\n"
+        f"  thread:set('start', threads * {max(1, len(bodies) // MAX_WRK_THREADS)})\n"
+        "  threads = threads + 1\n"
+        "end\n"
+        "local next_body = nil\n"
+        "request = function()\n"
+        "  next_body = ((next_body or start or 0) % #bodies) + 1\n"
+        '  return wrk.format("POST", path, headers, bodies[next_body])\n'
+        "end\n" + DONE
+    )
+
+
+def script_for(work: Path, path: str, body: bytes | list[bytes]) -> Path:
+    """The Lua script for one request shape (or a list of bodies sent in turn), written
+    once into ``work``."""
+    script = lua_script(path, body) if isinstance(body, bytes) else lua_script_cycling(path, body)
     name = hashlib.sha256(script.encode()).hexdigest()[:16]
     target = work / f"wrk-{name}.lua"
     if not target.exists():

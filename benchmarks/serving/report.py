@@ -14,6 +14,7 @@ OTHERS = {
     "bentoml-2w": "BentoML 2w",
     "litserve": "LitServe",
     "litserve-2w": "LitServe 2w",
+    "infinity": "Infinity",
 }
 
 Limits = dict[tuple[int, int], tuple[float, float]]  # (size, concurrency) -> (a, a2)
@@ -102,8 +103,10 @@ def report(
     replicas: int,
     n_rounds: int,
     duration: float,
+    arrival: Limits | None = None,
 ) -> str:
-    """The whole markdown report, as written to --output."""
+    """The whole markdown report, as written to --output. ``arrival``: on real text, the
+    limits in arrival order (``limits`` are then those of batches sorted by length)."""
     replica_threads = max(1, threads // replicas)
     return (
         f"torch threads: {threads}; {n_rounds} rounds of {duration:g} s per cell; "
@@ -116,9 +119,20 @@ def report(
         f"variants run {TWO_WORKERS} worker processes of "
         f"{max(1, threads // TWO_WORKERS)} torch thread(s) each. The load: wrk, closed loop, "
         "one connection per client.\n\n"
+        + (
+            "On real text the limits are those of the corpus in batches sorted by length "
+            "(the least padding possible); in arrival order beside them.\n\n"
+            if arrival
+            else ""
+        )
         + "\n".join(
             f"- limits at {s} sentence(s)/request, concurrency {c}: (a) {a:.0f}, "
             f"(a2) {a2:.0f} sentences/s"
+            + (
+                f"; in arrival order (a) {arrival[(s, c)][0]:.0f}, (a2) {arrival[(s, c)][1]:.0f}"
+                if arrival and (s, c) in arrival
+                else ""
+            )
             for (s, c), (a, a2) in limits.items()
         )
         + "\n\n"

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import ROOT, SERVERS
+from . import MAX_BATCH, ROOT, SERVERS
 
 TWO_WORKERS = 2  # the '-2w' variants: this many worker processes of threads // 2 each
 
@@ -37,9 +37,14 @@ def inputs_body(texts: list[str]) -> dict[str, list[str]]:
     return {"inputs": texts}
 
 
+def openai_body(texts: list[str]) -> dict[str, list[str]]:
+    return {"input": texts}
+
+
 @dataclass(frozen=True)
 class ServerSpec:
-    """How to start one server and what to send it (every body is {"inputs": [...]})."""
+    """How to start one server and what to send it (``{"inputs": [...]}`` unless ``body``
+    says otherwise)."""
 
     cmd: Callable[[int], list[str]]  # the command line for a port
     env: dict[str, str]
@@ -141,7 +146,9 @@ def render_generated(dest: Path) -> tuple[Path, str]:
     return project, "minilm_embeddings"
 
 
-def systems(threads: int, bench_python: str, work: Path, model_dir: str) -> dict[str, ServerSpec]:
+def systems(
+    threads: int, bench_python: str, work: Path, model_dir: str, infinity_python: str = ""
+) -> dict[str, ServerSpec]:
     """Every system the benchmark knows, by name; the template is rendered into ``work``."""
     base_env = {
         **os.environ,
@@ -197,11 +204,26 @@ def systems(threads: int, bench_python: str, work: Path, model_dir: str) -> dict
         "/ready",
         "/v1/predict",
     )
+    # Infinity (infinity-emb, its own venv): its torch engine, batches of MAX_BATCH as every
+    # other server, the same threads; no telemetry, nothing fetched (a local model directory).
+    infinity_cmd = [str(Path(infinity_python).parent / "infinity_emb"), "v2"]
+    infinity_cmd += ["--model-id", model_dir, "--engine", "torch", "--device", "cpu"]
+    infinity_cmd += ["--batch-size", str(MAX_BATCH), "--host", "127.0.0.1"]
+    infinity_env = {**base_env, "DO_NOT_TRACK": "1", "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
+    infinity = ServerSpec(
+        lambda p: [*infinity_cmd, "--port", str(p)],
+        infinity_env,
+        work,
+        "/health",
+        "/embeddings",
+        body=openai_body,
+    )
     return {
         "naive-fastapi": naive,
         "bentoml": bentoml,
         "bentoml-2w": replace(bentoml, env=two_worker_env),
         "litserve": litserve,
         "litserve-2w": replace(litserve, env=two_worker_env),
+        "infinity": infinity,
         "generated": generated,
     }

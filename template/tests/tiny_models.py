@@ -15,6 +15,8 @@ _VOCABULARY = (
     "hello world warm up request second somewhat longer sentence batching test text"
 )
 WORDS = _VOCABULARY.split()
+#: The causal model can also write a line break (for stop strings such as "\n").
+NEWLINE = "\n"
 
 
 def _tokenizer(path: Path, causal: bool) -> None:
@@ -22,7 +24,8 @@ def _tokenizer(path: Path, causal: bool) -> None:
     from transformers import PreTrainedTokenizerFast
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[EOS]"]
-    vocab = {token: i for i, token in enumerate(specials + WORDS)}
+    words = [*WORDS, NEWLINE] if causal else WORDS
+    vocab = {token: i for i, token in enumerate(specials + words)}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.normalizer = normalizers.Lowercase()
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -49,7 +52,7 @@ def build_tiny_model(task: str, path: Path) -> Path:
     import transformers
 
     torch.manual_seed(0)
-    vocab_size = 5 + len(WORDS)
+    vocab_size = 5 + len(WORDS) + (task == "text-generation")
     path.mkdir(parents=True, exist_ok=True)
     model: transformers.PreTrainedModel
     if task == "text-generation":
@@ -65,6 +68,11 @@ def build_tiny_model(task: str, path: Path) -> Path:
             pad_token_id=0,
         )
         model = transformers.GPT2LMHeadModel(gpt2)
+        # Random weights make [PAD] the likeliest next token; a real LM never writes padding
+        # or [UNK]/[CLS]/[SEP]: suppress them (generation_config.json), so it writes words.
+        generation = transformers.GenerationConfig.from_model_config(gpt2)
+        generation.suppress_tokens = [0, 1, 2, 3]
+        model.generation_config = generation
     else:
         _tokenizer(path, causal=False)
         bert = transformers.BertConfig(

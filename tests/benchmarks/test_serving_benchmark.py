@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.serving import MAX_BATCH, SENTENCES, limits, load, report
+from benchmarks.serving import MAX_BATCH, SENTENCES, ceiling, corpus, limits, load, report
 from benchmarks.serving.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+RECORDED: list[str] = []  # the first input of every request /record received
 
 needs_wrk = pytest.mark.skipif(
     shutil.which("wrk") is None,
@@ -37,6 +39,11 @@ def port() -> Iterator[int]:
 
     app = FastAPI()
     calls = itertools.count()
+
+    @app.post("/record")
+    async def record(body: dict[str, list[str]]) -> dict[str, int]:
+        RECORDED.append(body["inputs"][0])
+        return {"n": len(body["inputs"])}
 
     @app.post("/echo")
     async def echo(body: dict[str, list[str]]) -> dict[str, int]:
@@ -163,3 +170,45 @@ def test_each_cell_reports_its_median_round_and_paired_ratios() -> None:
     # within each round: 90/45 = 2.0, 50/50 = 1.0, 70/50 = 1.4 -> median 1.4
     paired = {("generated", 1, 32): [90.0, 50.0, 70.0], ("litserve", 1, 32): [45.0, 50.0, 50.0]}
     assert "| 1 | 32 | - | - | - | 1.40x | - |" in report.summary(cells, paired)
+
+
+@needs_wrk
+def test_a_cycling_script_sends_every_body_in_turn(port: int, tmp_path: Path) -> None:
+    bodies = [f'{{"inputs": ["body {i} ]] ]=]"]}}'.encode() for i in range(5)]
+    RECORDED.clear()
+    path = load.script_for(tmp_path, "/record", bodies)
+    result = load.run_wrk(port, path, concurrency=2, seconds=0.5)
+    assert result.ok > 10 and result.errors == 0
+    assert set(RECORDED) == {f"body {i} ]] ]=]" for i in range(5)}  # all of them, verbatim
+
+
+def test_the_corpus_is_the_same_every_time_and_spans_its_lengths() -> None:
+    texts = corpus.sentences()
+    assert len(texts) == corpus.N_SENTENCES and len(set(texts)) == len(texts)
+    words = [len(t.split()) for t in texts]
+    assert min(words) == corpus.MIN_WORDS and max(words) == corpus.MAX_WORDS
+    assert corpus.sentences.__wrapped__() == texts  # deterministic, not just cached
+    sixteen = corpus.requests(16)
+    assert all(len(r) == 16 for r in sixteen) and sixteen[1][0] == texts[16]
+    assert "words: min 8," in corpus.describe()
+
+
+def test_the_sorted_limit_batches_are_the_corpus_by_length() -> None:
+    def count(texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    ordered = limits.corpus_batches("sorted", count)
+    arrival = limits.corpus_batches("arrival", count)
+    flat = [t for batch in ordered for t in batch]
+    assert sorted(flat) == sorted(corpus.sentences()) and len(ordered[0]) == MAX_BATCH
+    assert count(flat) == sorted(count(flat))
+    assert arrival[0] == list(corpus.sentences()[:MAX_BATCH])
+
+
+def test_the_profile_charges_a_stack_to_its_nearest_known_layer() -> None:
+    engine = "run (a/threading.py:1);_run (pkg/engine/batcher.py:9);notify (threading.py:3)"
+    assert ceiling.layer_of(engine) == "threading (worker threads)"
+    assert ceiling.layer_of("run (uvicorn/x.py:1);send (pkg/serve/metrics.py:2)").startswith(
+        "serve/"
+    )
+    assert ceiling.layer_of("main (x.py:1)") == "other"

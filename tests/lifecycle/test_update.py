@@ -29,6 +29,8 @@ NEW_TOKENS_V1 = (
     'max_new_tokens: int = Field(64, ge=1, description="text-generation: tokens to generate")'
 )
 NEW_TOKENS_V2 = NEW_TOKENS_V1.replace("Field(64,", "Field(96,")
+SERVING_DOC = "template/docs/serving.md.jinja"
+NEW_TOKENS_DOC_V1 = "| `{{ env_prefix }}MAX_NEW_TOKENS` | `64` |"
 
 
 def copier_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,6 +95,8 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = snapshot_template(tmp_path_factory.mktemp("template"))
     git(template, "tag", "v0.1.0")
     edit(template / CONFIG_JINJA, NEW_TOKENS_V1, NEW_TOKENS_V2)
+    # a release that changes a default documents it (the generated test_settings_doc checks)
+    edit(template / SERVING_DOC, NEW_TOKENS_DOC_V1, NEW_TOKENS_DOC_V1.replace("`64`", "`96`"))
     readme = template / "template" / "README.md.jinja"
     readme.write_text(
         readme.read_text(encoding="utf-8") + "\nTemplate v0.2.0 added this paragraph.\n",

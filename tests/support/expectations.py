@@ -24,6 +24,7 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         f"{pkg}/runtime/predictor.py",
         f"{pkg}/runtime/load.py",
         f"{pkg}/runtime/torch_predictors.py",
+        f"{pkg}/runtime/generation.py",
         f"{pkg}/runtime/workers.py",
         f"{pkg}/cli.py",
         f"{pkg}/serve/app.py",
@@ -36,6 +37,8 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         "tests/test_model.py",
     }
     absent: set[str] = set()
+    generation = answers.get("task") == "text-generation"
+    (present if generation else absent).add("tests/test_generation.py")
     _kubernetes(answers, pkg, present, absent)
 
     # cloud deploy targets (SageMaker, Vertex AI, Modal): one folder each for the code, the
@@ -134,6 +137,7 @@ def expected_files(answers: dict[str, Any]) -> tuple[set[str], set[str]]:
         f"{pkg}/engine/cli.py",
         f"{pkg}/serve/metrics.py",
         f"{pkg}/serve/inference.py",
+        f"{pkg}/serve/generation.py",
         f"{pkg}/serve/server.py",
         f"{pkg}/serve/protocols/openai_schemas.py",
         f"{pkg}/serve/protocols/openai.py",

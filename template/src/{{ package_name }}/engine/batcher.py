@@ -10,13 +10,11 @@ time), and run tokenisation and the model off the event loop.
 - Several workers (CPU: model replicas sharing one copy of the weights, each with its share
   of the CPU threads) run batches side by side; when several are idle, the queued items are
   shared out among them instead of all going to one.
-- The queue holds at most ``max_queue_items`` items; past that ``submit`` raises
-  :class:`QueueFullError` (HTTP 503 with Retry-After) instead of queueing without bound.
-- Each request has a deadline; items still queued when it passes are dropped and the
-  caller gets :class:`DeadlineExceededError` (HTTP 504).
-- Batches are first-in first-out; with a backlog of mixed lengths (more than a third of a
-  batch would be padding), items are picked from the oldest ones by similar length instead,
-  so short inputs are not padded to the longest one in the queue.
+- At most ``max_queue_items`` items queue; past that :class:`QueueFullError` (503). Items
+  still queued at their request's deadline are dropped: :class:`DeadlineExceededError` (504).
+- Inputs are counted in tokens when queued (lengths.py); a batch holds the oldest input
+  and those closest to it in length, within ``max_batch_size`` inputs, ``max_batch_tokens``
+  padded tokens and ``max_batch_padding`` padding (grouping.py).
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
 
@@ -39,8 +37,10 @@ from .errors import (
     InvalidItemError,
     QueueFullError,
 )
+from .grouping import next_batch
 from .isolation import run_isolated
 from .items import as_text
+from .lengths import Lengths
 from .requests import (
     Answer,
     Item,
@@ -66,8 +66,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: With a backlog, regroup a batch by length when more than this share would be padding.
-MAX_PADDING_SHARE = 1 / 3
 #: After this many lone single-input batches in a row, stop waiting for batches to fill; the
 #: first batch of two or more inputs (load is back) restores ``max_wait_s``.
 SOLO_BATCHES_BEFORE_NO_WAIT = 3
@@ -83,6 +81,8 @@ class Batcher:
         max_batch_size: int,
         max_wait_s: float,
         max_queue_items: int,
+        max_batch_tokens: int | None = None,
+        max_batch_padding: float = 1.0,
         workers: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
@@ -91,16 +91,20 @@ class Batcher:
         self._predictor = predictor  # called per batch: the model may load after start()
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
+        self.max_batch_tokens = max_batch_tokens or math.inf
+        self.max_batch_padding = max_batch_padding
         self.max_queue_items = max_queue_items
         self.workers = workers
         self._on_batch = on_batch
         self._queue: deque[QueuedItem] = deque()
         self._cond = threading.Condition()
         self._results = Results()
+        self._lengths = Lengths()
         self._stopping = False
         self._busy = 0  # items taken by a worker and not answered yet
         self._idle = 0  # workers waiting for a batch
         self._solo_batches = 0  # consecutive batches of one input with nothing else queued
+        self._waker: asyncio.AbstractEventLoop | None = None  # a wake-up is scheduled there
         self._threads: list[threading.Thread] = []
 
     # --- event-loop side ---------------------------------------------------------------
@@ -155,9 +159,19 @@ class Batcher:
                 raise QueueFullError(len(self._queue), len(items), self.max_queue_items)
             now = time.monotonic()
             self._results.track(request)
+            was_empty = not self._queue
             self._queue.extend(QueuedItem(request, i, len(x), now) for i, x in enumerate(items))
-            self._cond.notify()
+            # Wake a worker when one waits for work or a batch is full, once per turn of the
+            # event loop: requests that arrive together reach it together, with one wake-up.
+            if (was_empty or len(self._queue) >= self.max_batch_size) and self._waker is not loop:
+                self._waker = loop
+                loop.call_soon(self._wake)
         return Ticket(request, timeout_s)
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._waker = None
+            self._cond.notify()
 
     async def submit(
         self,
@@ -227,11 +241,11 @@ class Batcher:
                         if left <= 0:
                             break
                         self._cond.wait(left)
+                    self._lengths.count(self._predictor(), self._queue, self._cond)
                     batch = self._take(share_among=self._idle)
                     if batch:
-                        # One request at a time: a lone input, nothing queued, no other
-                        # worker busy. Under load a worker can also catch a lone input
-                        # between bursts; that must not switch the batch wait off.
+                        # One request at a time: a lone input, nothing queued, no other worker
+                        # busy (not a lone input caught between bursts under load).
                         alone = len(batch) == 1 and not self._queue and not self._busy
                         self._solo_batches = self._solo_batches + 1 if alone else 0
                         self._busy += len(batch)
@@ -242,7 +256,7 @@ class Batcher:
                 self._idle -= 1
 
     def _take(self, share_among: int) -> list[QueuedItem]:
-        """Pop the next batch: the oldest compatible items, regrouped by length when mixed.
+        """Pop the next batch of compatible items (grouping.py picks which).
 
         With ``share_among`` idle workers, a batch takes only its share of what is queued,
         so that idle workers run the rest side by side instead of waiting."""
@@ -254,15 +268,10 @@ class Batcher:
         if not live:
             self._queue.clear()
             return []
-        first = live[0]
-        compatible = [i for i in live if i.request.options == first.request.options]
+        options = live[0].request.options
+        compatible = [i for i in live if i.request.options == options]
         size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
-        chosen = compatible[:size]
-        if len(compatible) > len(chosen) and _padding_share(chosen) > MAX_PADDING_SHARE:
-            # Mixed lengths and a backlog: take the items closest in length to the oldest.
-            window = compatible[: 4 * self.max_batch_size]
-            window.sort(key=lambda item: abs(item.size - first.size))
-            chosen = window[:size]
+        chosen = next_batch(compatible, size, self.max_batch_tokens, now, self.max_batch_padding)
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
         return chosen
@@ -271,7 +280,8 @@ class Batcher:
         failed: dict[PendingRequest, Exception] = {}  # a bad item raises: isolation.py
         texts = [as_text(predictor, item.request.items[item.index], item.index) for item in batch]
         limit = getattr(predictor, "max_seq_length", None)
-        counts = predictor.count_tokens(texts)
+        counted = all(item.counted for item in batch)  # by the worker that formed the batch
+        counts = [i.length for i in batch] if counted else predictor.count_tokens(texts)
         for item, tokens in zip(batch, counts, strict=True):
             item.request.tokens[item.index] = tokens
             if limit and tokens > limit and item.request not in failed:
@@ -288,9 +298,3 @@ class Batcher:
             self._on_batch(len(keep))
         outputs = predictor.predict([t for _, t in keep], **kwargs)
         self._results.record([(item, out) for (item, _), out in zip(keep, outputs, strict=True)])
-
-
-def _padding_share(items: list[QueuedItem]) -> float:
-    """Share of a padded batch that would be padding (by character length)."""
-    longest = max(item.size for item in items)
-    return 1 - sum(item.size for item in items) / (longest * len(items)) if longest else 0.0

@@ -44,8 +44,9 @@ class PendingRequest:
 class QueuedItem:
     request: PendingRequest
     index: int
-    size: int  # length in characters, a cheap proxy for tokens when grouping
+    length: int  # in characters until a worker counts its tokens: see lengths.py
     enqueued: float
+    counted: bool = False  # length is in the model's tokens
 
 
 @dataclass
@@ -65,17 +66,30 @@ class Ticket:
 
     async def wait(self) -> Answer:
         request = self._request
+        # One timer on the future itself: asyncio.wait_for adds a second future and a done
+        # callback per request, event-loop time that a fast model makes visible.
+        left = max(0.0, request.deadline - time.monotonic())
+        timer = request.loop.call_later(left, _expire, request.future)
         try:
-            left = max(0.0, request.deadline - time.monotonic())
-            outputs = await asyncio.wait_for(request.future, left)
-        except TimeoutError:
+            outputs = await request.future
+        except _Expired:
             raise DeadlineExceededError(
                 f"no answer within the request deadline of {self.timeout_s:g} s: the server is "
                 "overloaded; retry later or send fewer inputs per request"
             ) from None
         finally:
+            timer.cancel()
             request.done = True  # a cancelled or timed-out request frees its queued items
         return Answer(outputs, request.tokens)
+
+
+class _Expired(Exception):
+    """The request's deadline passed before its answer (becomes DeadlineExceededError)."""
+
+
+def _expire(future: asyncio.Future[list[Any]]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
 
 
 class Results:

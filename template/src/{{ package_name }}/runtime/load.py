@@ -12,6 +12,10 @@ from .predictor import Predictor
 
 def load_predictor(settings: Settings) -> Predictor:
     """The configured runtime's predictor (heavy imports happen only here, lazily)."""
+    if settings.model_stub == "zero-cost":  # benchmarks of the server itself: runtime/stub.py
+        from .stub import load_stub
+
+        return load_stub(settings)
     if settings.runtime == "onnxruntime":  # torch-free path (edge and ONNX images)
         from .onnx_predictor import load_onnx_predictor
 

@@ -115,42 +115,27 @@ class ClassificationPredictor(_TorchBase):
 
 @dataclass
 class GenerationPredictor(_TorchBase):
-    """text-generation: greedy continuation of each prompt (decoded new tokens only)."""
+    """text-generation: the continuation of each prompt (decoded new tokens only), greedy
+    or sampled per ``generation.Sampling`` (the request's options)."""
 
     max_new_tokens: int = 64
 
     def predict(
-        self, texts: list[str], max_new_tokens: int | None = None, streamer: Any = None
+        self, texts: list[str], streamer: Any = None, **options: Any
     ) -> list[dict[str, Any]]:
-        import torch
+        from .generation import Sampling, generate
 
         batch = self._encode(texts)
+        sampling = Sampling(**{"max_new_tokens": self.max_new_tokens, **options})
         prompt_len = batch["input_ids"].shape[1]
-        new_tokens = max_new_tokens or self.max_new_tokens
         config = self.model.config
         positions = getattr(config, "max_position_embeddings", None) or getattr(
             config, "n_positions", None
         )
         if positions:  # never run past the position table: stop with finish_reason "length"
-            new_tokens = max(1, min(new_tokens, positions - prompt_len))
-        with torch.inference_mode():
-            output = self.model.generate(
-                **batch,
-                max_new_tokens=new_tokens,
-                do_sample=False,
-                pad_token_id=self.tokenizer.pad_token_id,
-                streamer=streamer,  # the engine's row streamer, for stream=true requests
-            )
-        results = []
-        for row in output[:, prompt_len:]:
-            ids = row.tolist()
-            eos = self.tokenizer.eos_token_id
-            finish = "stop" if eos is not None and eos in ids else "length"
-            if finish == "stop":
-                ids = ids[: ids.index(eos)]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            results.append({"text": text, "tokens": len(ids), "finish_reason": finish})
-        return results
+            limit = max(1, min(sampling.max_new_tokens, positions - prompt_len))
+            sampling = dataclasses.replace(sampling, max_new_tokens=limit)
+        return generate(self.model, self.tokenizer, batch, sampling, streamer)
 
 
 _PREDICTORS: dict[str, type[_TorchBase]] = {
@@ -196,6 +181,7 @@ class DevicePool:
         self.task = members[0].task
         self.device = members[0].device.split(":")[0]
         self.model = members[0].model
+        self.tokenizer = members[0].tokenizer  # for chat templates (one tokenizer, read only)
         self._handed_out = itertools.count()
         self._lock = threading.Lock()
 

@@ -23,7 +23,7 @@ from ..engine.items import prepare
 from ..settings import Settings
 from .deps import require_ready
 from .errors import ServiceError, error_response
-from .schemas import NoParameters
+from .generation import GenerationParameters, NoParameters
 
 
 async def get_engine(request: Request) -> Batcher:
@@ -100,13 +100,11 @@ def install_engine_errors(app: FastAPI) -> None:
         return error_response(request.url.path, 500, "model_error", str(exc))
 
 
-def generation_options(parameters: NoParameters, task: str) -> dict[str, Any]:
-    """Per-request model options; requests only share a batch when these are equal."""
-    max_new_tokens = getattr(parameters, "max_new_tokens", None)
-    if max_new_tokens is None:
+def generation_options(
+    parameters: NoParameters | GenerationParameters, settings: Settings
+) -> dict[str, Any]:
+    """Per-request model options; requests only share a batch when these are equal. Encoders
+    take none (their ``parameters`` schema accepts no field)."""
+    if not isinstance(parameters, GenerationParameters):
         return {}
-    if task != "text-generation":
-        raise ServiceError(
-            422, "invalid_request", "parameters.max_new_tokens applies to text-generation only"
-        )
-    return {"max_new_tokens": max_new_tokens}
+    return parameters.options(parameters.max_new_tokens or settings.max_new_tokens)

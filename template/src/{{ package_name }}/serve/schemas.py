@@ -4,38 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
-def _whole_number(value: Any) -> Any:
-    """A token id is a whole number (JSON ``7`` or ``7.0``), not a boolean or a string."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a token id is a whole number (not a boolean or a string)")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError("a token id is a whole number")
-    return int(value)
-
-
-#: A text with something besides whitespace in it. The schema says so; the routes check it
-#: (engine/items.py, inference.py) so that the message names the input and the fix.
-Text = Annotated[str, Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
-#: Token ids: whole numbers, at least one; the vocabulary is checked per model (openapi.py).
-TokenIds = Annotated[
-    list[Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]], Field(min_length=1)
-]
-
-
-class NoParameters(BaseModel):
-    """Encoders (embeddings, classification) take no per-request parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class PredictParameters(NoParameters):
-    """text-generation: per-request generation parameters."""
-
-    max_new_tokens: int | None = Field(None, ge=1, le=4096, description="tokens to generate")
-
+from .fields import Text
+from .generation import GenerationParameters, NoParameters
 
 #: The error answers every inference route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -43,7 +15,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token (when auth is on)"},
     404: {"description": "unknown model name"},
     413: {"description": "body or number of inputs over the limit"},
-    422: {"description": "an input the model cannot take; the message names its index"},
+    422: {
+        "description": "an input the model cannot take (the message names its index), or a "
+        "parameter out of range or not supported (the message names it)"
+    },
     500: {"description": "the model failed on this request's input (JSON error)"},
     503: {"description": "loading, overloaded or shutting down; see Retry-After"},
     504: {"description": "no answer within the request deadline"},
@@ -80,9 +55,9 @@ class PredictRequest(BaseModel):
 
 
 class GenerationPredictRequest(PredictRequest):
-    """text-generation: ``inputs`` plus ``parameters.max_new_tokens``."""
+    """text-generation: ``inputs`` plus generation ``parameters`` (serve/generation.py)."""
 
-    parameters: PredictParameters = Field(default_factory=PredictParameters)
+    parameters: GenerationParameters = Field(default_factory=GenerationParameters)
 
 
 def predict_request(task: str) -> type[PredictRequest]:

@@ -21,7 +21,7 @@ from ..schemas import (
 async def predict(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:
-    options = generation_options(body.parameters, settings.task)
+    options = generation_options(body.parameters, settings)
     answer = await infer(engine, settings, body.texts, options)
     # A plain FastJSONResponse skips re-validating outputs the model produced (hot path).
     return FastJSONResponse(
@@ -33,7 +33,7 @@ async def predict(
 async def generate(
     body: GenerationPredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:
-    """text-generation: the same route, with ``parameters.max_new_tokens`` in its schema."""
+    """text-generation: the same route, with the generation ``parameters`` in its schema."""
     return await predict(body, engine, settings)
 
 

@@ -6,9 +6,10 @@ import math
 import struct
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...engine.items import check_text
+from ..generation import GenerationParameters
 from ..responses import dumps
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -122,15 +123,22 @@ def decode_inputs(body: InferRequest, binary: bytes, task: str) -> tuple[list[st
     for wanted in body.outputs or []:
         if wanted.name not in known:
             raise ValueError(f"unknown output {wanted.name!r}; this model has {sorted(known)}")
-    options: dict[str, Any] = {}
-    max_new = body.parameters.get("max_new_tokens")
-    if max_new is not None:
-        if task != "text-generation" or not isinstance(max_new, int) or not 1 <= max_new <= 4096:
-            raise ValueError(
-                "parameters.max_new_tokens must be an integer from 1 to 4096 (text-generation only)"
-            )
-        options["max_new_tokens"] = max_new
-    return texts, options
+    return texts, generation_options(body.parameters, task)
+
+
+def generation_options(parameters: dict[str, Any], task: str) -> dict[str, Any]:
+    """The generation fields among ``parameters`` (serve/generation.py), checked."""
+    asked = {k: v for k, v in parameters.items() if k in GenerationParameters.model_fields}
+    if not asked:
+        return {}
+    if task != "text-generation":
+        raise ValueError(f"parameters {', '.join(sorted(asked))}: text-generation only")
+    try:
+        checked = GenerationParameters.model_validate(asked)
+    except ValidationError as exc:
+        problems = [f"parameters.{e['loc'][0]}: {e['msg']}" for e in exc.errors() if e["loc"]]
+        raise ValueError("; ".join(problems)) from None
+    return checked.options(checked.max_new_tokens)
 
 
 def _tensors(task: str, outputs: list[Any]) -> dict[str, tuple[list[int], list[Any]]]:

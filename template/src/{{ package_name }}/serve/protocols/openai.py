@@ -9,13 +9,13 @@ import json
 import struct
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from ...engine.batcher import Item
+from ...engine.batcher import Answer, Item
 from ...settings import Settings
 from ..deps import Authorized, ReadyState, SettingsDep
 from ..errors import ServiceError
@@ -30,6 +30,7 @@ from .openai_schemas import (
     EmbeddingsResponse,
     ModelCard,
     ModelList,
+    StreamOptions,
 )
 
 STARTED = int(time.time())
@@ -132,8 +133,10 @@ async def embeddings(
     )
 
 
-def _chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
-    """The tokenizer's chat template where it has one, else a plain transcript."""
+def chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """The prompt of a conversation: the tokenizer's chat template where it has one (instruct
+    models do), else a plain transcript, one ``role: content`` line per message, ending
+    with ``assistant:`` (base models such as GPT-2 have no template)."""
     if getattr(tokenizer, "chat_template", None):
         return str(
             tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -147,42 +150,49 @@ async def completions(
 ) -> FastJSONResponse | StreamingResponse:
     _check_model(body.model, settings)
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
-    return await _generate(engine, settings, prompts, body.max_tokens, body.stream, chat=False)
+    options = body.options(body.max_tokens or settings.max_new_tokens)
+    shape = _Shape(False, settings.served_model_name, _usage_in_stream(body.stream_options))
+    return await _generate(engine, settings, prompts, options, body.stream, shape)
 
 
 async def chat_completions(
     body: ChatRequest, engine: EngineDep, settings: SettingsDep, state: ReadyState
 ) -> FastJSONResponse | StreamingResponse:
     _check_model(body.model, settings)
-    prompt = _chat_prompt(state.predictor.tokenizer, [m.model_dump() for m in body.messages])
-    max_tokens = body.max_completion_tokens or body.max_tokens
-    return await _generate(engine, settings, [prompt], max_tokens, body.stream, chat=True)
+    prompt = chat_prompt(state.predictor.tokenizer, [m.model_dump() for m in body.messages])
+    max_tokens = body.max_completion_tokens or body.max_tokens or settings.max_new_tokens
+    shape = _Shape(True, settings.served_model_name, _usage_in_stream(body.stream_options))
+    return await _generate(engine, settings, [prompt], body.options(max_tokens), body.stream, shape)
+
+
+def _usage_in_stream(options: StreamOptions | None) -> bool:
+    return options is not None and options.include_usage
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt_tokens = sum(answer.tokens)
+    completion_tokens = sum(o["tokens"] for o in answer.outputs)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 async def _generate(
     engine: EngineDep,
     settings: Settings,
     prompts: list[str],
-    max_tokens: int | None,
+    options: dict[str, Hashable],
     stream: bool,
-    *,
-    chat: bool,
+    shape: _Shape,
 ) -> FastJSONResponse | StreamingResponse:
-    options = {"max_new_tokens": max_tokens or settings.max_new_tokens}
-    shape = _Shape(chat, settings.served_model_name)
     if not stream:
         answer = await infer(engine, settings, prompts, options)
         choices = [
             shape.choice(i, o["text"], o["finish_reason"]) for i, o in enumerate(answer.outputs)
         ]
-        prompt_tokens = sum(answer.tokens)
-        completion_tokens = sum(o["tokens"] for o in answer.outputs)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
-        return FastJSONResponse(shape.body(choices, usage=usage))
+        return FastJSONResponse(shape.body(choices, usage=_usage(answer)))
     prompts = [str(p) for p in check_inputs(prompts, settings, engine)]
     deltas: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     ticket = engine.enqueue(  # queue full -> 503 now, before the stream starts
@@ -222,6 +232,8 @@ async def _events(
             shape.chunk(i, None, finish=o["finish_reason"]) for i, o in enumerate(answer.outputs)
         ]
         yield shape.sse(finals)
+        if shape.usage_in_stream:  # OpenAI's stream_options.include_usage: no choices, usage
+            yield f"data: {json.dumps(shape.body([], usage=_usage(answer), stream=True))}\n\n"
         yield "data: [DONE]\n\n"
     finally:
         task.cancel()
@@ -230,8 +242,8 @@ async def _events(
 class _Shape:
     """The JSON shapes of text completions and chat completions."""
 
-    def __init__(self, chat: bool, model: str) -> None:
-        self.chat, self.model = chat, model
+    def __init__(self, chat: bool, model: str, usage_in_stream: bool = False) -> None:
+        self.chat, self.model, self.usage_in_stream = chat, model, usage_in_stream
         self.id = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}"
         self.created = int(time.time())
 

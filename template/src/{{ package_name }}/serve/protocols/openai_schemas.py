@@ -1,16 +1,19 @@
 """Request and response models of the OpenAI-compatible API (the fields we honour).
 
-Unknown fields that OpenAI clients send (``user``, ``temperature``, ...) are ignored.
+Generation requests take the sampling fields of ``serve/generation.py``; fields that would
+change the answer and are not implemented (``logprobs``, ``logit_bias``, ``tools``, ...) are
+refused with a 422 that names them; other unknown fields (``user``, ...) are ignored.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from ..schemas import Text, TokenIds
+from ..fields import Text, TokenIds
+from ..generation import MAX_NEW_TOKENS, OpenAISampling
 
 
 class Usage(BaseModel):
@@ -51,16 +54,29 @@ class EmbeddingsResponse(BaseModel):
     usage: Usage
 
 
-class CompletionRequest(BaseModel):
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include_usage: bool = Field(
+        False, strict=True, description="a last chunk with the token counts"
+    )
+
+
+class CompletionRequest(OpenAISampling):
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={"examples": [{"model": "gpt2", "prompt": "Hello", "max_tokens": 8}]},
+        json_schema_extra={
+            "examples": [{"model": "gpt2", "prompt": "Hello", "max_tokens": 8, "temperature": 0}]
+        },
     )
 
     model: str
-    prompt: Text | Annotated[list[Text], Field(json_schema_extra={"minItems": 1})]
-    max_tokens: int | None = Field(None, ge=1, le=4096)
-    stream: StrictBool = False
+    prompt: Text | Annotated[list[Text], Field(json_schema_extra={"minItems": 1})] = Field(
+        ..., description="A text or a list of texts"
+    )
+    max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
+    stream: bool = Field(False, strict=True)
+    stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice per prompt")
 
 
@@ -71,7 +87,7 @@ class ChatMessage(BaseModel):
     content: str
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(OpenAISampling):
     model_config = ConfigDict(
         extra="ignore",
         json_schema_extra={
@@ -81,9 +97,10 @@ class ChatRequest(BaseModel):
 
     model: str
     messages: list[ChatMessage] = Field(..., min_length=1)
-    max_tokens: int | None = Field(None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
-    stream: StrictBool = False
+    max_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
+    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
+    stream: bool = Field(False, strict=True)
+    stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice")
 
 

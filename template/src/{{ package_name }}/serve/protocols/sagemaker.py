@@ -34,7 +34,7 @@ async def invocations(
     body: PredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:
     answer = await infer(
-        engine, settings, body.texts, generation_options(body.parameters, settings.task)
+        engine, settings, body.texts, generation_options(body.parameters, settings)
     )
     return FastJSONResponse(
         {"model": settings.served_model_name, "task": settings.task, "outputs": answer.outputs}
@@ -45,7 +45,7 @@ async def invocations(
 async def generation_invocations(
     body: GenerationPredictRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:
-    """text-generation: ``parameters.max_new_tokens`` in the schema too."""
+    """text-generation: the generation ``parameters`` in the schema too."""
     return await invocations(body, engine, settings)
 
 

@@ -16,16 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...settings import Settings
 from ..deps import Authorized, SettingsDep, StateDep
 from ..errors import ServiceError
+from ..fields import Text
+from ..generation import GenerationParameters, NoParameters
 from ..hot_routes import hot
 from ..inference import EngineDep, Ready, generation_options, infer
 from ..responses import FastJSONResponse, health_response
-from ..schemas import (
-    ERROR_RESPONSES,
-    HealthResponse,
-    NoParameters,
-    PredictParameters,
-    Text,
-)
+from ..schemas import ERROR_RESPONSES, HealthResponse
 
 
 class TextInstance(BaseModel):
@@ -47,9 +43,9 @@ class VertexRequest(BaseModel):
 
 
 class GenerationVertexRequest(VertexRequest):
-    """text-generation: ``parameters.max_new_tokens`` too."""
+    """text-generation: the generation ``parameters`` too."""
 
-    parameters: PredictParameters = Field(default_factory=PredictParameters)
+    parameters: GenerationParameters = Field(default_factory=GenerationParameters)
 
 
 class VertexResponse(BaseModel):
@@ -68,7 +64,7 @@ async def predict(
     texts = [i if isinstance(i, str) else i.text for i in body.instances]
     if not texts:
         raise ServiceError(422, "invalid_request", "instances is empty: send at least one")
-    options = generation_options(body.parameters, settings.task)
+    options = generation_options(body.parameters, settings)
     answer = await infer(engine, settings, texts, options)
     return FastJSONResponse({"predictions": answer.outputs})
 
@@ -77,7 +73,7 @@ async def predict(
 async def generate(
     body: GenerationVertexRequest, engine: EngineDep, settings: SettingsDep
 ) -> FastJSONResponse:
-    """text-generation: ``parameters.max_new_tokens`` in the schema too."""
+    """text-generation: the generation ``parameters`` in the schema too."""
     return await predict(body, engine, settings)
 
 
