@@ -281,7 +281,9 @@ def test_migration_renames_an_old_answer_before_the_update(tmp_path: Path) -> No
 def test_migration_does_not_run_between_later_releases(two_releases: Path, tmp_path: Path) -> None:
     project = copy_at(two_releases, "v0.1.0", tmp_path / "project")
     done = copier_cli(project, "update", "--defaults", "--trust")
-    assert "migrate_answers" not in done.stdout + done.stderr
+    ran = [line for line in (done.stdout + done.stderr).splitlines() if "migrate_answers" in line]
+    # v0.2.0's own migration (engine) may run; v0.1.0's renames may not
+    assert not [line for line in ran if "v0.1.0" in line or "renamed" in line], ran
 
 
 def test_update_script_finds_and_applies_the_latest_release(
