@@ -288,6 +288,35 @@ _ROWS = (
 #: key -> row, in the order questions list them.
 ACCELERATORS: Mapping[str, Accelerator] = MappingProxyType({row.key: row for row in _ROWS})
 
+#: vLLM's OpenAI-compatible server, the engine of GPU text generation (``engine=vllm``):
+#: the official image at a pinned release (hub.docker.com/r/vllm/vllm-openai tags
+#: ``v<version>``; the same release is vllm 0.34.0 on PyPI, whose argument definitions the
+#: template's tests check the generated arguments against). Its entrypoint is ``vllm serve``;
+#: it serves /health, /metrics (Prometheus), /v1/* and SageMaker's /ping and /invocations.
+VLLM_VERSION = "0.34.0"
+VLLM_IMAGE = f"docker.io/vllm/vllm-openai:v{VLLM_VERSION}"
+
+#: Bytes one parameter takes in GPU memory, by ``quantization`` answer: ``none`` serves the
+#: checkpoint in the accelerator's dtype (bf16/fp16: 2 bytes); ``fp8`` 1 byte; 4-bit AWQ and
+#: GPTQ 0.5 byte plus about a tenth for group scales and zero points.
+QUANTIZATION_BYTES = MappingProxyType({"none": 2.0, "fp8": 1.0, "awq": 0.56, "gptq": 0.56})
+
+#: GPU memory vLLM may not use, per GPU: the CUDA context, NCCL buffers and CUDA graphs live
+#: outside its budget (``--gpu-memory-utilization`` = 1 - this / the GPU's memory, rounded
+#: down to 0.01 and kept within 0.80-0.95).
+VLLM_RESERVED_GB_PER_GPU = 2.0
+#: Activation peak of a forward pass, per GPU, inside vLLM's budget (its profile run).
+VLLM_ACTIVATIONS_GB_PER_GPU = 1.5
+
+
+def gpu_memory_utilization(acc: Accelerator) -> float:
+    """The fraction of each GPU vLLM may take (``--gpu-memory-utilization``)."""
+    if not acc.is_gpu:
+        return 0.0
+    fraction = int(100 * (1 - VLLM_RESERVED_GB_PER_GPU / acc.memory_gb)) / 100
+    return min(0.95, max(0.80, fraction))
+
+
 #: deploy targets that run on a cloud's own machines (and so need the catalog's mapping).
 CLOUD_TARGETS = {"sagemaker": "AWS SageMaker", "vertex": "GCP Vertex AI", "modal": "Modal"}
 

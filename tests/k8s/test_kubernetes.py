@@ -430,7 +430,9 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         env = {e["name"]: e for e in container.get("env", [])}
         if answers["auth_enabled"]:
             assert "api_token" in fields
-            ref = env[f"{prefix}API_TOKEN"]["valueFrom"]["secretKeyRef"]
+            # vLLM reads the same Secret as VLLM_API_KEY, its twin of --api-key
+            token = "VLLM_API_KEY" if answers.get("engine") == "vllm" else f"{prefix}API_TOKEN"
+            ref = env[token]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"{facts['k8s_name']}-api-token", "key": "token"}
         else:
             assert f"{prefix}API_TOKEN" not in env
@@ -442,8 +444,10 @@ def test_manifests_agree_with_server_catalog_and_answers(case: str, render: Any)
         assert str(threads["divisor"]) == "1" and "cpu" in container["resources"]["limits"]
 
         # probes on the server's routes, budgets from the weights strategy, drain
-        assert container["startupProbe"]["httpGet"]["path"] == "/ready"
-        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        # vLLM's /health answers 200 only once its engine is up: it is its readiness too
+        ready = "/health" if answers.get("engine") == "vllm" else "/ready"
+        assert container["startupProbe"]["httpGet"]["path"] == ready
+        assert container["readinessProbe"]["httpGet"]["path"] == ready
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
         assert {"/ready", "/health"} <= set(served["get_routes"])
         startup = container["startupProbe"]
@@ -506,12 +510,18 @@ def _check_dockerfile(
 ) -> None:
     """The image and the pod agree: port, user, entrypoint (the pod passes only args)."""
     text = dockerfile.read_text(encoding="utf-8")
+    if pod["containers"][0].get("command") == ["vllm", "serve"] and "vllm-serve" not in text:
+        return  # engine=vllm: the pod runs the vLLM image (docker/Dockerfile), not this one
     assert f"EXPOSE {port}" in text, dockerfile.name
     user = re.search(r"^USER (\d+)", text, re.M)
     if user:
         assert int(user.group(1)) == pod["securityContext"]["runAsUser"], dockerfile.name
     entrypoint = re.search(r"^ENTRYPOINT (.+)$", text, re.M)
-    assert entrypoint and package in entrypoint.group(1), f"{dockerfile.name}: no CLI entrypoint"
+    assert entrypoint, f"{dockerfile.name}: no entrypoint"
+    if "vllm-serve" in entrypoint.group(1):  # engine=vllm: the pod names vLLM's arguments itself
+        assert pod["containers"][0]["command"] == ["vllm", "serve"]
+        return
+    assert package in entrypoint.group(1), f"{dockerfile.name}: no CLI entrypoint"
     assert "command" not in pod["containers"][0]
     model_dir = re.search(rf"{prefix}MODEL_DIR=(\S+)", text)
     if model_dir and f"{prefix}MODEL_DIR" in config:

@@ -10,6 +10,7 @@ from typing import Any
 
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 GPT2 = "openai-community/gpt2"
+LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct"
 
 CASES: dict[str, dict[str, Any]] = {
     "default": {},
@@ -54,6 +55,16 @@ CASES: dict[str, dict[str, Any]] = {
         "auth_enabled": True,
         "image_registry": "ghcr.io/acme",
         "weights_strategy": "download",
+    },
+    "h100-x8-vllm": {
+        "task": "text-generation",
+        "model_id": LLAMA_70B,
+        "model_revision": "1605565b47bb9346c5515c34102e054115b4f98b",
+        "accelerator": "nvidia-h100-80gb",
+        "accelerator_count": 8,
+        "engine": "vllm",
+        "deploy_targets": ["kubernetes", "sagemaker", "vertex", "modal"],
+        "auth_enabled": True,
     },
     "cpu-kueue-auth": {"kueue": True, "auth_enabled": True, "max_replicas": 4},
     "local-model-no-targets": {"model_id": "./models/my-encoder", "deploy_targets": []},

@@ -132,3 +132,18 @@ def endpoint_backend(region: str) -> Any:
     from moto.sagemaker.models import sagemaker_backends
 
     return sagemaker_backends[ACCOUNT][region]
+
+
+def container_answer(engine: str, outputs: list[Any]) -> tuple[Any, Any]:
+    """(what the container answers InvokeEndpoint with, what ``invoke`` then returns).
+
+    The built-in server answers ``{"outputs": ...}``. vLLM's ``/invocations`` answers an
+    OpenAI chat completion, of which ``invoke`` returns the text; moto replays this canned
+    one (the client is checked against a real server's answer in tests/test_openai_client.py).
+    """
+    if engine != "vllm":
+        return {"outputs": outputs}, {"outputs": outputs}
+    text = json.dumps(outputs)
+    message = {"role": "assistant", "content": text}
+    completion = {"object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+    return completion, text

@@ -49,6 +49,12 @@ class VertexStandIn:
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     repositories: dict[str, dict[str, Any]] = field(default_factory=dict)
     predict: Callable[[list[Any]], list[Any]] = lambda instances: [[0.0] for _ in instances]
+    #: what the container's predict route answers a ``:rawPredict`` body with (Vertex passes
+    #: the body through as it is): a canned OpenAI chat completion unless a test says otherwise
+    raw_predict: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: {
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
+    }
     #: route suffix -> (HTTP code, status, message) for the next call to it
     fail_next: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
@@ -100,7 +106,8 @@ class VertexStandIn:
             store = self.endpoints if route.endswith("/endpoints") else self.models
             key = "endpoints" if route.endswith("/endpoints") else "models"
             return 200, {key: [i for i in store.values() if _matches(i, unquote(path))]}
-        match = re.match(r"^(.*/endpoints/\d+):(deployModel|undeployModel|predict)$", route)
+        verbs = "deployModel|undeployModel|predict|rawPredict"
+        match = re.match(rf"^(.*/endpoints/\d+):({verbs})$", route)
         if match and method == "POST":
             endpoint = self.endpoints.get(match.group(1))
             if endpoint is None:
@@ -166,6 +173,13 @@ class VertexStandIn:
             return 400, _error(400, "FAILED_PRECONDITION", "no model deployed")
         deployed = endpoint["deployedModels"][-1]["id"]
         return 200, {"predictions": self.predict(body["instances"]), "deployedModelId": deployed}
+
+    def _rawPredict(
+        self, endpoint: dict[str, Any], body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if not endpoint["deployedModels"]:
+            return 400, _error(400, "FAILED_PRECONDITION", "no model deployed")
+        return 200, self.raw_predict(body)
 
 
 def _matches(resource: dict[str, Any], query: str) -> bool:

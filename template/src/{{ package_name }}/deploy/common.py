@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import ConfirmationDeclinedError, DeployError
+from ..project import VLLM_ARGS, VLLM_MODEL
 
 
 def version_stamp() -> str:
@@ -27,6 +28,12 @@ def settings_env(values: dict[str, object]) -> dict[str, str]:
         for name, value in values.items()
         if name in Settings.model_fields
     }
+
+
+def vllm_env(model: str = VLLM_MODEL) -> dict[str, str]:
+    """The container environment of the vLLM image (docker/vllm-serve.sh reads it): what to
+    load and project.py's VLLM_ARGS, the one list every target runs vLLM with."""
+    return {"VLLM_MODEL": model, "VLLM_ARGS": " ".join(VLLM_ARGS)}
 
 
 def confirm(question: str, *, assume_yes: bool) -> None:

@@ -1,4 +1,5 @@
-"""Smoke check of a deployed web endpoint: wait for /health, then one predict request."""
+"""Smoke check of a deployed web endpoint: wait for /health, then one predict request
+(with engine=vllm: vLLM's /health, then one OpenAI chat completion)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import urllib.request
 from typing import Any
 
 from ...errors import DeployError
+from ...project import ENGINE
 from ...settings import get_settings
+from ..openai_client import CHAT_ROUTE, post_chat
 
 #: the one request the check sends
 SMOKE_TEXT = "Hello from the deploy check."
@@ -41,11 +44,17 @@ def _wait_for_200(url: str, deadline: float, poll_s: float) -> None:
 
 
 def check_web_endpoint(base_url: str, *, timeout_s: float, poll_s: float = 5.0) -> Any:
-    """``GET /health`` (the app is up), ``GET /ready`` (weights loaded), one predict request."""
+    """``GET /health`` (the app is up), ``GET /ready`` (weights loaded), one predict request.
+
+    vLLM answers /health once its engine is up (it has no /ready) and the OpenAI API: the
+    check sends it a chat completion and returns the answer's text.
+    """
     if not base_url:
         raise DeployError("the app has no web URL: deploy it first with `deploy modal`")
     deadline = time.monotonic() + timeout_s
     _wait_for_200(f"{base_url}/health", deadline, poll_s)
+    if ENGINE == "vllm":
+        return post_chat(base_url + CHAT_ROUTE, headers=auth_headers(), timeout_s=timeout_s)
     _wait_for_200(f"{base_url}/ready", deadline, poll_s)
     headers = {"content-type": "application/json", **auth_headers()}
     request = urllib.request.Request(

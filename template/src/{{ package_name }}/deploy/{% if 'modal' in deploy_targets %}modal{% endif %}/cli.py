@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ...errors import DeployError, fail
-from ...project import HARDWARE
+from ...project import ENGINE, HARDWARE
 from ...settings import ENV_PREFIX
 
 STARTUP_WAIT_S = 1200.0
@@ -27,8 +28,15 @@ def require_token() -> None:
         )
 
 
+def app_module() -> Any:
+    """The Modal app ``deploy modal`` deploys: vllm_app (vLLM's server) with engine=vllm."""
+    return importlib.import_module(".vllm_app" if ENGINE == "vllm" else ".app", __package__)
+
+
 def plan() -> dict[str, Any]:
     """What ``deploy modal`` deploys, as data (``--json``, ``--dry-run``)."""
+    if ENGINE == "vllm":
+        return vllm_plan()
     from ...runtime.workers import gpu_layout
     from . import app as m
 
@@ -62,7 +70,51 @@ def plan() -> dict[str, Any]:
     }
 
 
+def vllm_plan() -> dict[str, Any]:
+    """engine=vllm: vLLM's OpenAI server as a Modal web server, tensor parallel on the GPUs."""
+    m = app_module()
+    return {
+        "target": "modal",
+        "engine": "vllm",
+        "app": m.APP_NAME,
+        "module": m.__name__,
+        "gpu": m.GPU,
+        "gpus": HARDWARE.gpu_count,
+        "command": m.serve_command(),
+        "containers": {"min": m.MIN_CONTAINERS, "max": m.MAX_CONTAINERS},
+        "concurrent_inputs": {"max": m.MAX_INPUTS},
+        "auth": {
+            "api_key_secret": m.TOKEN_SECRET_NAME if m.AUTH_REQUIRED else None,
+            "public": not m.AUTH_REQUIRED,
+        },
+        "weights": {"volume": m.VOLUME_NAME, "model_dir": m.MODEL_DIR},
+        "image": {"source": "registry", "uri": m.VLLM_IMAGE},
+        "scaledown_window_s": m.SCALEDOWN_WINDOW_S,
+        "startup_timeout_s": m.STARTUP_TIMEOUT_S,
+    }
+
+
+def describe_vllm(facts: dict[str, Any]) -> list[str]:
+    key = facts["auth"]["api_key_secret"]
+    return [
+        f"app       {facts['app']} (vLLM's OpenAI server, web server function serve)",
+        f"image     {facts['image']['uri']}",
+        f"gpu       {facts['gpu']}: tensor parallel across {facts['gpus']} GPU(s)",
+        f"command   {' '.join(facts['command'])}",
+        f"weights   volume {facts['weights']['volume']}, at {facts['weights']['model_dir']} "
+        f"(fill it once: `modal run -m {facts['module']}::download`)",
+        f"auth      {f'VLLM_API_KEY from Modal Secret {key}' if key else 'public'}",
+        f"batching  continuous (vLLM), at most {facts['concurrent_inputs']['max']} requests "
+        "per container",
+        f"scaling   {facts['containers']['min']} to {facts['containers']['max']} containers, "
+        f"stopped after {facts['scaledown_window_s']} s idle; startup timeout "
+        f"{facts['startup_timeout_s']} s",
+    ]
+
+
 def describe(facts: dict[str, Any]) -> list[str]:
+    if facts.get("engine") == "vllm":
+        return describe_vllm(facts)
     from ...runtime.workers import gpu_layout
 
     auth = facts["auth"]
@@ -122,6 +174,13 @@ def deploy_modal(
     from ..common import confirm
 
     say = _quiet if as_json else typer.echo
+    if image_uri and ENGINE == "vllm":
+        raise fail(
+            DeployError(
+                "--image-uri runs this project's own image; with engine=vllm Modal runs vLLM's "
+                "official image (VLLM_IMAGE in project.py): deploy without --image-uri."
+            )
+        )
     if image_uri:  # app.py reads it when imported, and passes it on to the containers
         os.environ[f"{ENV_PREFIX}MODAL_IMAGE"] = image_uri
     try:
@@ -138,15 +197,17 @@ def deploy_modal(
         confirm("Deploy this Modal app (billed per second while containers run)?", assume_yes=yes)
         import modal
 
-        from . import app as modal_app
         from .check import check_web_endpoint
+
+        modal_app = app_module()
 
         if as_json:  # stdout carries only the JSON object
             modal_app.app.deploy(name=modal_app.APP_NAME)
         else:
             with modal.enable_output():
                 modal_app.app.deploy(name=modal_app.APP_NAME)
-        url = modal_app.Service().web.get_web_url() or ""
+        web = modal_app.serve if ENGINE == "vllm" else modal_app.Service().web
+        url = web.get_web_url() or ""
         say(f"deployed: {url}")
         answer = None
         if wait:
@@ -172,19 +233,23 @@ def destroy_modal(
     from modal.exception import NotFoundError
 
     from ..common import confirm
-    from .app import APP_NAME, LEASES_NAME, VOLUME_NAME
 
+    names = app_module()
+    app_name = names.APP_NAME
+    stores = [("volume", names.VOLUME_NAME)]
+    if ENGINE != "vllm":  # the built-in app's weights lease
+        stores.append(("dict", names.LEASES_NAME))
     deleted = []
     try:
         require_token()
-        confirm(f"Stop Modal app {APP_NAME}?", assume_yes=yes)
+        confirm(f"Stop Modal app {app_name}?", assume_yes=yes)
         try:
-            modal.App.lookup(APP_NAME).stop()
-            deleted.append(f"app {APP_NAME}")
+            modal.App.lookup(app_name).stop()
+            deleted.append(f"app {app_name}")
         except NotFoundError:
             pass
         if delete_volume:
-            for kind, name in (("volume", VOLUME_NAME), ("dict", LEASES_NAME)):
+            for kind, name in stores:
                 try:
                     store = modal.Volume if kind == "volume" else modal.Dict
                     store.objects.delete(name)

@@ -15,8 +15,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ...errors import DeployError
-from ...project import MAX_REPLICAS, MIN_REPLICAS
+from ...project import ENGINE, MAX_REPLICAS, MIN_REPLICAS
 from ..common import Status, wait_for
+from ..openai_client import chat_request, read_chat_reply
 from . import autoscaling
 from .aws import explain, is_not_found
 from .plan import (
@@ -240,18 +241,28 @@ def _remove(aws: boto3.Session, resources: list[tuple[str, str]]) -> None:
                 raise explain(exc, f"deleting {kind} {name}") from exc
 
 
-def invoke(aws: boto3.Session, endpoint_name: str, texts: list[str]) -> Any:
-    """One request through SageMaker's runtime API to the container's ``/invocations``."""
+def invoke(
+    aws: boto3.Session, endpoint_name: str, texts: list[str], *, chat: bool = ENGINE == "vllm"
+) -> Any:
+    """One request through SageMaker's runtime API to the container's ``/invocations``.
+
+    ``chat``: the container is vLLM's server (engine=vllm, not AWS's Hugging Face container),
+    whose ``/invocations`` takes OpenAI bodies: one chat completion, its text returned.
+    """
+    body = chat_request() if chat else {"inputs": texts}
     try:
         reply = aws.client("sagemaker-runtime").invoke_endpoint(
             EndpointName=endpoint_name,
             ContentType="application/json",
             Accept="application/json",
-            Body=json.dumps({"inputs": texts}).encode(),
+            Body=json.dumps(body).encode(),
         )
     except Exception as exc:
         raise explain(exc, f"invoking endpoint {endpoint_name}") from exc
-    return json.loads(reply["Body"].read())
+    answer = json.loads(reply["Body"].read())
+    if chat:
+        return read_chat_reply(answer, where=f"endpoint {endpoint_name}")
+    return answer
 
 
 def destroy(aws: boto3.Session, endpoint_name: str) -> list[str]:

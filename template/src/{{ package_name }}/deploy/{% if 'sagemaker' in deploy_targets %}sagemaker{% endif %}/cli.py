@@ -179,7 +179,8 @@ def deploy_sagemaker(
         out.line(f"endpoint {plan.endpoint_name} {action}")
         report = _report(plan, region)
         if wait:
-            reply = sagemaker.invoke(session, plan.endpoint_name, [SMOKE_TEXT])
+            vllm = "VLLM_ARGS" in plan.environment  # not AWS's Hugging Face container
+            reply = sagemaker.invoke(session, plan.endpoint_name, [SMOKE_TEXT], chat=vllm)
             out.line(f"test request answered: {reply}")
             report["test_reply"] = reply
         else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...errors import DeployError
 from ...project import (
+    ENGINE,
     HARDWARE,
     MAX_REPLICAS,
     MIN_REPLICAS,
@@ -17,7 +18,7 @@ from ...project import (
     SAGEMAKER_SERVERLESS,
     Hardware,
 )
-from ..common import settings_env, version_stamp
+from ..common import settings_env, version_stamp, vllm_env
 
 VARIANT = "AllTraffic"
 #: SageMaker's container contract: it sends traffic to port 8080 and unpacks weights here
@@ -62,8 +63,12 @@ class SageMakerPlan:
 def server_environment(model_data_url: str | None, hardware: Hardware = HARDWARE) -> dict[str, str]:
     """Our image's settings on SageMaker: port 8080 on every interface, weights from S3 if any.
 
-    Auth stays off: only IAM-signed InvokeEndpoint calls reach a SageMaker container.
+    Auth stays off: only IAM-signed InvokeEndpoint calls reach a SageMaker container. With
+    engine=vllm the image is vLLM's server, which serves SageMaker's /ping and /invocations
+    itself (docs/vllm.md): it gets its arguments instead.
     """
+    if ENGINE == "vllm":
+        return vllm_env(SAGEMAKER_MODEL_DIR) if model_data_url else vllm_env()
     values: dict[str, object] = {
         "platform": "sagemaker",
         "host": "0.0.0.0",

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import DeployError
 from ..common import Status, wait_for
+from ..openai_client import post_chat
 from .gcp import explain
 from .plan import (
     DEFAULT_POLL_S,
@@ -136,3 +137,22 @@ def destroy(endpoint_name: str, labels: dict[str, str]) -> list[str]:
     except Exception as exc:
         raise explain(exc, f"deleting {endpoint_name}") from exc
     return deleted
+
+
+def chat(
+    endpoint_name: str, credentials: Any, *, api_endpoint: str = "", timeout_s: float = 300
+) -> str:
+    """engine=vllm: one OpenAI chat completion through ``:rawPredict``, which hands the body
+    as it is to the container's predict route (vLLM's ``/v1/chat/completions``); its text."""
+    import google.auth.transport.requests
+
+    endpoint = find_endpoint(endpoint_name)
+    if endpoint is None:
+        raise DeployError(
+            f"no endpoint named {endpoint_name} in this project and region: deploy first"
+        )
+    base = api_endpoint or f"https://{endpoint.location}-aiplatform.googleapis.com"
+    url = f"{base.rstrip('/')}/v1/{endpoint.resource_name}:rawPredict"
+    headers: dict[str, str] = {}
+    credentials.before_request(google.auth.transport.requests.Request(), "POST", url, headers)
+    return post_chat(url, headers=headers, timeout_s=timeout_s)

@@ -10,7 +10,7 @@ import typer
 
 from ... import __version__
 from ...errors import DeployError, fail
-from ...project import GCP_PROJECT, GCP_REGION, HARDWARE, PROJECT_SLUG
+from ...project import ENGINE, GCP_PROJECT, GCP_REGION, HARDWARE, PROJECT_SLUG
 from ..common import Output, image_digest
 from .plan import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, VertexPlan, predict_url
 from .registry import API as REGISTRY_API
@@ -91,7 +91,11 @@ def deploy_vertex(
         report = {**_report(plan), "endpoint": endpoint, "model": model}
         report["predict_url"] = predict_url(plan, endpoint)
         if wait:
-            reply = vertex.predict(plan.endpoint_name, [SMOKE_TEXT])
+            reply: object = (
+                vertex.chat(plan.endpoint_name, credentials, api_endpoint=api_endpoint)
+                if ENGINE == "vllm"
+                else vertex.predict(plan.endpoint_name, [SMOKE_TEXT])
+            )
             out.line(f"test prediction: {reply}")
             report["test_reply"] = reply
         out.done(finished=wait, **report)

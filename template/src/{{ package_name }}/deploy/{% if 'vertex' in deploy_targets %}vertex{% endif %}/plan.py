@@ -9,6 +9,7 @@ from typing import Any
 
 from ...errors import DeployError
 from ...project import (
+    ENGINE,
     GCP_PROJECT,
     GCP_REGION,
     HARDWARE,
@@ -18,12 +19,13 @@ from ...project import (
     Hardware,
 )
 from ...settings import get_settings
-from ..common import settings_env
+from ..common import settings_env, vllm_env
 
 #: Vertex AI's custom-container contract: it calls these routes on this port and passes them
-#: to the container as AIP_PREDICT_ROUTE / AIP_HEALTH_ROUTE / AIP_HTTP_PORT
-PREDICT_ROUTE = "/vertex/predict"
-HEALTH_ROUTE = "/vertex/health"
+#: to the container as AIP_PREDICT_ROUTE / AIP_HEALTH_ROUTE / AIP_HTTP_PORT. With vLLM, the
+#: predict route is its OpenAI chat route, so ``rawPredict`` takes and returns OpenAI bodies.
+PREDICT_ROUTE = "/v1/chat/completions" if ENGINE == "vllm" else "/vertex/predict"
+HEALTH_ROUTE = "/health" if ENGINE == "vllm" else "/vertex/health"
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_POLL_S = 15.0
 
@@ -51,6 +53,8 @@ def server_environment(hardware: Hardware = HARDWARE) -> dict[str, str]:
 
     Auth stays off: only IAM-authorised ``:predict`` calls reach the container.
     """
+    if ENGINE == "vllm":
+        return vllm_env()
     return settings_env(
         {"platform": "vertex", "host": "0.0.0.0", "device": hardware.device, "require_auth": False}
     )
@@ -148,7 +152,9 @@ def compute(plan: VertexPlan) -> str:
 
 
 def predict_url(plan: VertexPlan, endpoint_resource: str) -> str:
-    return f"https://{plan.region}-aiplatform.googleapis.com/v1/{endpoint_resource}:predict"
+    """Where clients call the model: ``:rawPredict`` with vLLM (OpenAI bodies, docs/vllm.md)."""
+    verb = "rawPredict" if ENGINE == "vllm" else "predict"
+    return f"https://{plan.region}-aiplatform.googleapis.com/v1/{endpoint_resource}:{verb}"
 
 
 def summary(plan: VertexPlan, *, registry_repository: str = "") -> list[tuple[str, str]]:
