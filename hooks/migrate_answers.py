@@ -34,7 +34,7 @@ RENAMED: dict[str, dict[str, str]] = {
 #: and the value such projects keep: {new key: (value, applies to these old answers)}.
 KEPT: dict[str, dict[str, tuple[str, Callable[[dict[str, Any]], bool]]]] = {
     # v0.2.0 asks `engine` and defaults GPU text generation to vLLM; a project made before
-    # served with the built-in server and keeps it until its owner chooses (ADR 0092).
+    # served with the built-in server and keeps it until its owner chooses (ADR 0093).
     "v0.2.0": {
         "engine": (
             "builtin",

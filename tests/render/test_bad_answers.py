@@ -179,8 +179,9 @@ def test_every_package_the_project_installs_is_a_refused_name(render: Any) -> No
     assert {"torch", "fastapi", "transformers", "typer", "yaml"} <= checked
 
 
-def test_a_name_at_the_length_limit_renders_lint_clean_code(render: Any) -> None:
-    answers = {**CASES["all-targets-l4"], "package_name": "p" * PACKAGE_NAME_LIMIT}
+@pytest.mark.parametrize("case", ["all-targets-l4", "h100-x8-vllm"])  # every file, both engines
+def test_a_name_at_the_length_limit_renders_lint_clean_code(case: str, render: Any) -> None:
+    answers = {**CASES[case], "package_name": "p" * PACKAGE_NAME_LIMIT}
     project = render(answers)
     for command in (["check", "src", "tests"], ["format", "--check", "src", "tests"]):
         done = subprocess.run(
