@@ -93,11 +93,14 @@ def test_runtime_stage_is_non_root_healthy_and_labelled(case: str, render: Any) 
             f"{path.name}: the runtime stage must switch to a numeric non-root USER"
         )
         assert final.all("EXPOSE") == [str(answers["port"])]
-        assert final.env()[f"{facts['env_prefix']}PORT"] == str(answers["port"])
+        vllm = path.name == "Dockerfile" and answers.get("engine") == "vllm"
+        port_variable = "PORT" if vllm else f"{facts['env_prefix']}PORT"  # vllm-serve.sh's
+        assert final.env()[port_variable] == str(answers["port"])
         (health,) = final.all("HEALTHCHECK")
         command = exec_form(health)
         assert command is not None, f"{path.name}: HEALTHCHECK must use the exec form"
-        assert "/ready" in command[-1] and "curl" not in health
+        ready_route = "/health" if vllm else "/ready"  # vLLM's /health: 200 once it serves
+        assert ready_route in command[-1] and "curl" not in health
         assert f"--start-period={facts['probe_startup_seconds']}s" in health
         assert exec_form(final.all("ENTRYPOINT")[-1]) is not None
         labels = final.labels()
