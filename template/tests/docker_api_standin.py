@@ -18,13 +18,14 @@ import base64
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .live_server import http_standin
 
 API_VERSION = "1.45"
 
@@ -148,12 +149,6 @@ def serve_docker_standin() -> Iterator[DockerStandIn]:
         def do_POST(self) -> None:
             self._serve("POST")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"tcp://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_standin(Handler) as port:
+        state.url = f"tcp://127.0.0.1:{port}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

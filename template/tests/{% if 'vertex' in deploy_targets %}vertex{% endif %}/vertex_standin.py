@@ -19,13 +19,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
+
+from ..live_server import http_standin
 
 CREATED = "2026-01-01T00:00:00Z"
 TYPE = "type.googleapis.com/google.cloud.aiplatform.v1."
@@ -234,12 +235,6 @@ def serve_vertex_standin() -> Iterator[VertexStandIn]:
         def do_DELETE(self) -> None:
             self._serve("DELETE")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_standin(Handler) as port:
+        state.url = f"http://127.0.0.1:{port}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
