@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..engine.build import build_engine
@@ -42,6 +42,27 @@ class ServingApp(FastAPI):
         app = BodySizeLimit(app, max_bytes=settings.max_body_bytes)
         return MetricsMiddleware(app, metrics=self.state.metrics)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HTTP goes straight to the middleware stack unless FastAPI's native telemetry is on.
+
+        ``FastAPI.__call__`` asks OpenTelemetry, on every request, whether a provider is set
+        (about 6% of the server's time at its ceiling, docs/benchmarks.md). That answer is
+        taken once, when the lifespan starts (``telemetry_checked``): configure OpenTelemetry
+        before ``serve`` (``opentelemetry-instrument`` does) and every request is traced."""
+        if scope["type"] == "http" and self.state.direct_http:
+            scope["app"] = self
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            stack = self.middleware_stack
+            if stack is None:
+                stack = self.middleware_stack = self.build_middleware_stack()
+            await stack(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    def telemetry_checked(self) -> None:
+        self.state.direct_http = not self._native_telemetry.enabled()
+
     def openapi(self) -> dict[str, Any]:
         """FastAPI's document, plus the loaded model's facts (rebuilt until it is loaded)."""
         predictor = self.state.server.predictor
@@ -58,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = ServingMetrics(settings.max_batch_size)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: ServingApp) -> AsyncIterator[None]:
         state: ServerState = app.state.server
         layout = worker_layout(settings)
         threads = layout.threads or "the runtime's default"
@@ -70,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_batch=metrics.batch_size.observe,
         )
         engine.start()
+        app.telemetry_checked()
         metrics.watch_queue(lambda: engine.queued)
         app.state.engine = engine
         # Load in a thread so /health answers (and /ready says 503) while weights load.
@@ -82,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await finish_engine(engine, getattr(app.state, "drain_deadline", None), settings)
 
     app = ServingApp(title=settings.served_model_name, version=__version__, lifespan=lifespan)
+    app.state.direct_http = False  # until the lifespan has asked OpenTelemetry
     app.state.settings = settings
     app.state.server = ServerState()
     app.state.metrics = metrics

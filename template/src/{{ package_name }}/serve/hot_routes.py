@@ -37,7 +37,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
 from .deps import token_problem
-from .limits import replay
+from .limits import BODY_KEY, replay
+from .responses import FastJSONResponse
 
 E = TypeVar("E", bound=Callable[..., Awaitable[Response]])
 
@@ -94,7 +95,9 @@ class HotRoutes:
         if hot is None:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = scope.get(BODY_KEY)
+        if body is None:
+            body = await _read_body(receive)
         if body is None:
             return  # the client went away before sending its request
         state = self.fastapi.state
@@ -112,7 +115,13 @@ class HotRoutes:
             response = await hot.route.endpoint(body=parsed, engine=engine, settings=state.settings)
         except Exception as exc:
             response = await self._handle(exc, scope, receive)
-        await response(scope, receive, send)
+        if type(response) is FastJSONResponse and response.background is None:
+            start = {"type": "http.response.start", "status": response.status_code}
+            start["headers"] = response.raw_headers
+            await send(start)
+            await send({"type": "http.response.body", "body": response.body})
+        else:
+            await response(scope, receive, send)
 
     async def _handle(self, exc: Exception, scope: Scope, receive: Receive) -> Response:
         """The app's exception handler for ``exc`` (re-raised when there is none)."""

@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 #: A body over the limit by at most this factor is read to its end (and dropped) before the
 #: 413, so that a client still sending reads the answer instead of a reset connection.
 DRAIN_FACTOR = 8
+#: The scope key under which the whole body, once read and within the limit, is kept.
+BODY_KEY = "serving.body"
 
 
 async def _discard(receive: Receive, budget: int) -> None:
@@ -36,7 +38,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        declared = None
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                declared = value
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             if int(declared) <= DRAIN_FACTOR * self.max_bytes:
                 await _discard(receive, DRAIN_FACTOR * self.max_bytes)
@@ -58,7 +63,9 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, replay(b"".join(chunks), receive), send)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        scope[BODY_KEY] = body  # the hot routes take it from here instead of re-reading
+        await self.app(scope, replay(body, receive), send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         message = f"request body is larger than the limit of {self.max_bytes} bytes"

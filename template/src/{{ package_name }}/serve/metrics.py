@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +26,7 @@ class ServingMetrics:
     def __init__(self, max_batch_size: int) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.in_flight = 0
+        self._series: dict[tuple[str, str], Any] = {}
         self.latency = Histogram(
             "http_request_duration_seconds",
             "Time from request start to the end of the response",
@@ -54,6 +56,17 @@ class ServingMetrics:
 
     def watch_queue(self, depth: Callable[[], float]) -> None:
         self.queue_depth.set_function(depth)
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One answered request. The labelled series are kept per (route, method): looking
+        them up through ``labels()`` each time cost as much as the observation itself."""
+        key = (route, method)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self.latency.labels(route, method)
+        series.observe(seconds)
+        if status >= 400:
+            self.errors.labels(route, str(status)).inc()
 
 
 def _batch_buckets(max_batch_size: int) -> tuple[float, ...]:
@@ -90,6 +103,4 @@ class MetricsMiddleware:
         finally:
             metrics.in_flight -= 1
             route = getattr(scope.get("route"), "path", "unmatched")
-            metrics.latency.labels(route, scope["method"]).observe(time.perf_counter() - start)
-            if status >= 400:
-                metrics.errors.labels(route, str(status)).inc()
+            metrics.observe(route, scope["method"], status, time.perf_counter() - start)

@@ -7,10 +7,12 @@ model on a small CPU. Error bodies and health answers keep Starlette's JSONRespo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from .schemas import HealthResponse
 from .state import ServerState
@@ -25,6 +27,25 @@ def dumps(content: Any) -> bytes:
 
 
 class FastJSONResponse(JSONResponse):
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        if headers is not None or media_type is not None or background is not None:
+            super().__init__(content, status_code, headers, media_type, background)
+            return
+        # The common case, the same headers Starlette would write, without its generic code.
+        self.status_code, self.background = status_code, None
+        self.body = dumps(content)
+        self.raw_headers = [
+            (b"content-length", str(len(self.body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+
     def render(self, content: Any) -> bytes:
         return dumps(content)
 
