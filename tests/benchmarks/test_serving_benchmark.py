@@ -200,9 +200,26 @@ def test_the_sorted_limit_batches_are_the_corpus_by_length() -> None:
     ordered = limits.corpus_batches("sorted", count)
     arrival = limits.corpus_batches("arrival", count)
     flat = [t for batch in ordered for t in batch]
-    assert sorted(flat) == sorted(corpus.sentences()) and len(ordered[0]) == MAX_BATCH
-    assert count(flat) == sorted(count(flat))
+    assert sorted(flat) == sorted(corpus.sentences())
+    assert sum(len(batch) != MAX_BATCH for batch in ordered) <= 1  # the last one is short
+    by_length = sorted(ordered, key=lambda batch: (min(count(batch)), max(count(batch))))
+    flat_by_length = [n for batch in by_length for n in count(batch)]
+    assert flat_by_length == sorted(flat_by_length)  # each batch is a run of the sorted corpus
     assert arrival[0] == list(corpus.sentences()[:MAX_BATCH])
+
+
+def test_the_sorted_limit_sees_every_length_in_its_first_seconds() -> None:
+    """A limit measured for a few seconds covers only the first batches: those must hold
+    short and long sentences alike, not only the shortest (the head of the sorted list)."""
+
+    def count(texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    ordered = limits.corpus_batches("sorted", count)
+    third = [n for batch in ordered[: len(ordered) // 3] for n in count(batch)]
+    whole = count(list(corpus.sentences()))
+    assert abs(sum(third) / len(third) - sum(whole) / len(whole)) < 3  # words
+    assert max(third) > 60 and min(third) < 12
 
 
 def test_the_profile_charges_a_stack_to_its_nearest_known_layer() -> None:

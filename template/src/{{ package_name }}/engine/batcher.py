@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import InputTooLongError
 from .errors import (
+    ClientGoneError,
     DeadlineExceededError,
     EngineStoppedError,
     InvalidItemError,
@@ -43,6 +44,7 @@ from .items import as_text
 from .lengths import Lengths
 from .requests import (
     Answer,
+    ClientGone,
     Item,
     PendingRequest,
     QueuedItem,
@@ -55,6 +57,8 @@ from .streaming import RowStreamer
 __all__ = [
     "Answer",
     "Batcher",
+    "ClientGone",
+    "ClientGoneError",
     "DeadlineExceededError",
     "EngineStoppedError",
     "InvalidItemError",
@@ -180,10 +184,11 @@ class Batcher:
         timeout_s: float,
         options: Mapping[str, Hashable] | None = None,
         on_token: TokenCallback | None = None,
+        client_gone: ClientGone | None = None,
     ) -> Answer:
-        """Queue ``items`` and wait for one output per item, in order."""
+        """Queue ``items`` and wait for one output per item, in order (see Ticket.wait)."""
         ticket = self.enqueue(items, timeout_s=timeout_s, options=options, on_token=on_token)
-        return await ticket.wait()
+        return await ticket.wait(client_gone)
 
     async def stop(self, timeout_s: float) -> None:
         """Take no new work, finish what is queued (up to ``timeout_s``), stop the workers."""

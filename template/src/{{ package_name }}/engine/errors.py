@@ -17,6 +17,11 @@ class DeadlineExceededError(Exception):
     """The request was not answered before its deadline (HTTP 504)."""
 
 
+class ClientGoneError(Exception):
+    """The client closed its connection before its answer: its queued inputs were dropped
+    (HTTP 499, which nobody reads; counted in the metrics)."""
+
+
 class EngineStoppedError(Exception):
     """The engine is shut down and takes no new work (HTTP 503)."""
 

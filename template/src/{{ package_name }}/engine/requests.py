@@ -10,14 +10,19 @@ import asyncio
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import DeadlineExceededError
+from .errors import ClientGoneError, DeadlineExceededError
 
 Item = str | list[int]
 TokenCallback = Callable[[int, str], None]
+#: Returns once the client has closed its connection (serve/client.py makes one per request).
+ClientGone = Callable[[], Awaitable[None]]
+
+#: A request not answered after this long starts listening for its client's disconnect.
+WATCH_AFTER_S = 0.05
 
 
 @dataclass(eq=False)
@@ -64,12 +69,13 @@ class Ticket:
     _request: PendingRequest
     timeout_s: float
 
-    async def wait(self) -> Answer:
+    async def wait(self, client_gone: ClientGone | None = None) -> Answer:
+        """The answer; :class:`DeadlineExceededError` at the deadline and, when
+        ``client_gone`` is given, :class:`ClientGoneError` as soon as it returns."""
         request = self._request
         # One timer on the future itself: asyncio.wait_for adds a second future and a done
         # callback per request, event-loop time that a fast model makes visible.
-        left = max(0.0, request.deadline - time.monotonic())
-        timer = request.loop.call_later(left, _expire, request.future)
+        watch = _Watch(request, client_gone)
         try:
             outputs = await request.future
         except _Expired:
@@ -77,19 +83,53 @@ class Ticket:
                 f"no answer within the request deadline of {self.timeout_s:g} s: the server is "
                 "overloaded; retry later or send fewer inputs per request"
             ) from None
+        except _Gone:
+            raise ClientGoneError("the client closed the connection before its answer") from None
         finally:
-            timer.cancel()
-            request.done = True  # a cancelled or timed-out request frees its queued items
+            watch.stop()
+            request.done = True  # a cancelled, timed-out or abandoned request frees its inputs
         return Answer(outputs, request.tokens)
+
+
+class _Watch:
+    """A waiting request's one timer: at ``WATCH_AFTER_S`` it starts listening for the
+    client's disconnect (if it can), at the deadline it expires the request.
+
+    A request answered within ``WATCH_AFTER_S`` (a fast model) costs no listener task; one
+    that waits longer is dropped from the queue when its client goes away, so that a client
+    which timed out, or a load balancer that gave up, costs no model time."""
+
+    def __init__(self, request: PendingRequest, client_gone: ClientGone | None) -> None:
+        self.request, self.client_gone = request, client_gone
+        self.listener: asyncio.Task[None] | None = None
+        left = max(0.0, request.deadline - time.monotonic())
+        first = min(left, WATCH_AFTER_S) if client_gone is not None else left
+        self.timer = request.loop.call_later(first, self._fire)
+
+    def _fire(self) -> None:
+        request, left = self.request, self.request.deadline - time.monotonic()
+        if left <= 0 or self.client_gone is None or self.listener is not None:
+            _set_exception(request.future, _Expired())
+            return
+        self.listener = request.loop.create_task(self._listen(self.client_gone))
+        self.timer = request.loop.call_later(left, self._fire)
+
+    async def _listen(self, client_gone: ClientGone) -> None:
+        await client_gone()
+        _set_exception(self.request.future, _Gone())
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        if self.listener is not None:
+            self.listener.cancel()
 
 
 class _Expired(Exception):
     """The request's deadline passed before its answer (becomes DeadlineExceededError)."""
 
 
-def _expire(future: asyncio.Future[list[Any]]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())
+class _Gone(Exception):
+    """The client went away before its answer (becomes ClientGoneError)."""
 
 
 class Results:

@@ -15,6 +15,7 @@ from .. import __version__
 from ..engine.build import build_engine
 from ..runtime.workers import worker_layout
 from ..settings import Settings, get_settings
+from .client import track
 from .drain import finish_engine
 from .errors import install_error_handlers
 from .hot_routes import HotRoutes
@@ -49,6 +50,8 @@ class ServingApp(FastAPI):
         (about 6% of the server's time at its ceiling, docs/benchmarks.md). That answer is
         taken once, when the lifespan starts (``telemetry_checked``): configure OpenTelemetry
         before ``serve`` (``opentelemetry-instrument`` does) and every request is traced."""
+        if scope["type"] == "http":
+            track(receive)
         if scope["type"] == "http" and self.state.direct_http:
             scope["app"] = self
             if self.root_path:

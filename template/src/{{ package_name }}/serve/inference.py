@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from ..engine.batcher import (
     Answer,
     Batcher,
+    ClientGoneError,
     DeadlineExceededError,
     EngineStoppedError,
     InvalidItemError,
@@ -21,6 +22,7 @@ from ..engine.batcher import (
 from ..engine.errors import ItemFailedError
 from ..engine.items import prepare
 from ..settings import Settings
+from .client import client_gone
 from .deps import require_ready
 from .errors import ServiceError, error_response
 from .generation import GenerationParameters, NoParameters
@@ -70,13 +72,17 @@ async def infer(
     """Check the limits, then run ``items`` through the batcher."""
     items = check_inputs(items, settings, engine)
     return await engine.submit(
-        items, timeout_s=settings.request_timeout_s, options=options, on_token=on_token
+        items,
+        timeout_s=settings.request_timeout_s,
+        options=options,
+        on_token=on_token,
+        client_gone=client_gone(),
     )
 
 
 def install_engine_errors(app: FastAPI) -> None:
     """Map the engine's errors to HTTP: overload 503, deadline 504, bad input 422, an input
-    the model failed on 500 (JSON, like every error)."""
+    the model failed on 500, a client that left 499 (JSON, like every error)."""
 
     @app.exception_handler(QueueFullError)
     async def _full(request: Request, exc: QueueFullError) -> JSONResponse:
@@ -86,6 +92,12 @@ def install_engine_errors(app: FastAPI) -> None:
     async def _stopped(request: Request, exc: EngineStoppedError) -> JSONResponse:
         retry = {"Retry-After": "5"}
         return error_response(request.url.path, 503, "shutting_down", str(exc), retry)
+
+    @app.exception_handler(ClientGoneError)
+    async def _gone(request: Request, exc: ClientGoneError) -> JSONResponse:
+        # Nobody reads it (uvicorn drops it); 499, nginx's "client closed request", is what
+        # the metrics count.
+        return error_response(request.url.path, 499, "client_closed_request", str(exc))
 
     @app.exception_handler(DeadlineExceededError)
     async def _late(request: Request, exc: DeadlineExceededError) -> JSONResponse:
