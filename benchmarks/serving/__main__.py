@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> str:
                                         concurrency,
                                         args.duration,
                                         args.warmup,
+                                        server.settle,
                                     )
                                 )
                             finally:

@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,10 +183,14 @@ def measure(
     concurrency: int,
     seconds: float,
     warmup: float,
+    settle: Callable[[], object] | None = None,
 ) -> Cell:
-    """One round of one cell: ``warmup`` seconds of load, then ``seconds`` measured."""
+    """One round of one cell: ``warmup`` seconds of load, ``settle()`` (the server finishes
+    what the warm-up left), then ``seconds`` measured."""
     if warmup > 0:
         run_wrk(port, script, concurrency, warmup)
+    if settle is not None:
+        settle()
     result = run_wrk(port, script, concurrency, seconds)
     return Cell(
         system,

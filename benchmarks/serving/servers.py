@@ -72,6 +72,18 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of ``pids`` so far (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """A running server that can be frozen (SIGSTOP) while other systems are measured.
 
@@ -97,6 +109,22 @@ class Server:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
         self.stopped = []
+
+    def settle(self, window_s: float = 0.25, busy: float = 0.4, timeout_s: float = 30.0) -> float:
+        """Wait until the server is idle: under ``busy`` of a core over ``window_s``.
+
+        wrk closes its connections mid-request when a run ends; a server that keeps running
+        the requests of clients gone (all but the generated one, which drops them) would
+        spend the next measured seconds on them. Returns the seconds waited."""
+        start = time.monotonic()
+        last = cpu_seconds(process_tree(self.pid))
+        while time.monotonic() - start < timeout_s:
+            time.sleep(window_s)
+            now = cpu_seconds(process_tree(self.pid))
+            if (now - last) / window_s < busy:
+                break
+            last = now
+        return time.monotonic() - start
 
 
 @contextmanager

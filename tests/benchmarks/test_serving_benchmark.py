@@ -13,12 +13,13 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from benchmarks.serving import MAX_BATCH, SENTENCES, ceiling, corpus, limits, load, report
+from benchmarks.serving import MAX_BATCH, SENTENCES, ceiling, corpus, limits, load, report, servers
 from benchmarks.serving.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,3 +230,18 @@ def test_the_profile_charges_a_stack_to_its_nearest_known_layer() -> None:
         "serve/"
     )
     assert ceiling.layer_of("main (x.py:1)") == "other"
+
+
+def test_settle_waits_while_the_server_still_works_and_no_longer() -> None:
+    """A real process: busy for about a second (as a server finishing what a load run
+    left), then idle; ``settle`` returns once it is idle."""
+    busy = "import time\nend = time.time() + 1.0\nwhile time.time() < end: pass\ntime.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", busy])
+    try:
+        time.sleep(0.1)
+        waited = servers.Server(proc.pid).settle(window_s=0.2, timeout_s=10)
+        assert 0.6 < waited < 5, waited
+        assert servers.Server(proc.pid).settle(window_s=0.2, timeout_s=10) < 0.5  # idle now
+    finally:
+        proc.kill()
+        proc.wait()
