@@ -30,7 +30,6 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from ..errors import InputTooLongError
 from .errors import (
     ClientGoneError,
     DeadlineExceededError,
@@ -41,7 +40,7 @@ from .errors import (
 from .grouping import next_batch
 from .isolation import run_isolated
 from .items import as_text
-from .lengths import Lengths
+from .lengths import Lengths, too_long
 from .requests import (
     Answer,
     ClientGone,
@@ -282,15 +281,9 @@ class Batcher:
         return chosen
 
     def _process(self, batch: list[QueuedItem], predictor: Any) -> None:
-        failed: dict[PendingRequest, Exception] = {}  # a bad item raises: isolation.py
+        # a bad item raises: isolation.py; one too long fails only its own request
         texts = [as_text(predictor, item.request.items[item.index], item.index) for item in batch]
-        limit = getattr(predictor, "max_seq_length", None)
-        counted = all(item.counted for item in batch)  # by the worker that formed the batch
-        counts = [i.length for i in batch] if counted else predictor.count_tokens(texts)
-        for item, tokens in zip(batch, counts, strict=True):
-            item.request.tokens[item.index] = tokens
-            if limit and tokens > limit and item.request not in failed:
-                failed[item.request] = InputTooLongError(item.index, tokens, limit)
+        failed = too_long(predictor, batch, texts)
         for request, error in failed.items():
             self._results.fail({request}, error)
         keep = [(i, t) for i, t in zip(batch, texts, strict=True) if i.request not in failed]

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from threading import Condition
 from typing import Any
 
-from .requests import QueuedItem
+from ..errors import InputTooLongError
+from .requests import PendingRequest, QueuedItem
 
 Counter = Callable[[list[str]], list[int]]
 
@@ -76,3 +77,19 @@ class Lengths:
             lock.acquire()
         for item, tokens in zip(todo, counts, strict=True):
             item.length, item.counted = tokens, True
+
+
+def too_long(
+    predictor: Any, batch: list[QueuedItem], texts: list[str]
+) -> dict[PendingRequest, Exception]:
+    """Record each input's tokens on its request; the requests with an input longer than the
+    model's ``max_seq_length``, each with the error naming its first such input."""
+    limit = getattr(predictor, "max_seq_length", None)
+    counted = all(item.counted for item in batch)  # by the worker that formed the batch
+    counts = [i.length for i in batch] if counted else predictor.count_tokens(texts)
+    failed: dict[PendingRequest, Exception] = {}
+    for item, tokens in zip(batch, counts, strict=True):
+        item.request.tokens[item.index] = tokens
+        if limit and tokens > limit and item.request not in failed:
+            failed[item.request] = InputTooLongError(item.index, tokens, limit)
+    return failed
