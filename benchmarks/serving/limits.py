@@ -2,7 +2,8 @@
 
 Two workloads: ``same``, batches of the sentences a cell sends, repeated; ``real``, the
 corpus (corpus.py) in batches of MAX_BATCH, either in arrival order (``arrival``) or sorted
-by length in tokens first (``sorted``: the least padding any batching can reach).
+by length in tokens first (``sorted``: the least padding any batching can reach), or each
+N arrivals sorted (``depthN``: what grouping N inputs in flight can reach; depth.py).
 
 The child side runs as ``python -m benchmarks.serving.limits REPLICAS`` (see ``Limit``).
 """
@@ -32,19 +33,24 @@ def limit_batch(size: int) -> list[str]:
 
 def corpus_batches(order: str, count_tokens: Any) -> list[list[str]]:
     """The corpus in batches: of MAX_BATCH in arrival order (``arrival``) or sorted by tokens
-    first (``sorted``); or (``window``) each MAX_BATCH arrivals sorted and cut in two: what
-    a server with MAX_BATCH inputs in flight at once can reach by grouping."""
+    first (``sorted``); ``depthN``: each N arrivals sorted and cut into batches of
+    min(MAX_BATCH, N // 2), the best grouping a server with N inputs in flight and two
+    model workers sharing them can reach; ``window`` is ``depth32`` (MAX_BATCH in flight)."""
     texts = list(corpus.sentences())
     lengths = dict(zip(texts, count_tokens(texts), strict=True))
+    if order == "window":
+        order = f"depth{MAX_BATCH}"
+    if order.startswith("depth"):
+        depth = int(order.removeprefix("depth"))
+        size = min(MAX_BATCH, max(1, depth // 2))
+        batches = []
+        for start in range(0, len(texts), depth):
+            window = sorted(texts[start : start + depth], key=lengths.__getitem__)
+            batches += [window[i : i + size] for i in range(0, len(window), size)]
+        return batches
     if order == "sorted":
         texts.sort(key=lengths.__getitem__)
     batches = [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
-    if order == "window":
-        halves = []
-        for batch in batches:
-            batch.sort(key=lengths.__getitem__)
-            halves += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
-        batches = [half for half in halves if half]
     if order == "sorted":
         # Sorted batches run in a shuffled order: a measurement shorter than the whole
         # corpus (a few seconds cover a third of it) then sees every length, as the servers
@@ -73,9 +79,11 @@ def limit_worker(replicas: int) -> int:
     def count_tokens(texts: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(texts)["input_ids"]]
 
-    real = {o: corpus_batches(o, count_tokens) for o in ("arrival", "sorted", "window")}
+    real: dict[str, list[list[str]]] = {}
     for line in sys.stdin:
         workload, order, size, seconds = json.loads(line)
+        if workload == "real" and order not in real:
+            real[order] = corpus_batches(order, count_tokens)
         batches = real[order] if workload == "real" else [limit_batch(size)]
         rate = run_replicas(embedders, batches, seconds)
         print(rate, file=protocol, flush=True)

@@ -19,7 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.serving import MAX_BATCH, SENTENCES, ceiling, corpus, limits, load, report, servers
+from benchmarks.serving import (
+    MAX_BATCH,
+    SENTENCES,
+    ceiling,
+    corpus,
+    depth,
+    limits,
+    load,
+    report,
+    servers,
+)
 from benchmarks.serving.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,6 +231,42 @@ def test_the_sorted_limit_sees_every_length_in_its_first_seconds() -> None:
     whole = count(list(corpus.sentences()))
     assert abs(sum(third) / len(third) - sum(whole) / len(whole)) < 3  # words
     assert max(third) > 60 and min(third) < 12
+
+
+def test_depth_batches_group_only_what_is_in_flight_at_once() -> None:
+    """``depthN``: each N arrivals sorted and cut for two workers; nothing crosses a window."""
+
+    def count(texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    texts = list(corpus.sentences())
+    deep = limits.corpus_batches("depth512", count)
+    assert all(len(batch) <= MAX_BATCH for batch in deep)
+    assert sorted(t for batch in deep for t in batch) == sorted(texts)
+    assert set(deep[0]) <= set(texts[:512])  # the first batch only from the first 512 arrivals
+    assert deep[0] == sorted(texts[:512], key=lambda t: len(t.split()))[:MAX_BATCH]
+    shallow = limits.corpus_batches("window", count)
+    assert shallow == limits.corpus_batches(f"depth{MAX_BATCH}", count)
+    assert len(shallow[0]) == MAX_BATCH // 2 and set(shallow[0]) <= set(texts[:MAX_BATCH])
+
+    def padding(batches: list[list[str]]) -> int:
+        return sum(max(count(b)) * len(b) - sum(count(b)) for b in batches)
+
+    arrival, ordered = (limits.corpus_batches(o, count) for o in ("arrival", "sorted"))
+    assert padding(ordered) < padding(deep) < padding(shallow) < padding(arrival)
+
+
+def test_the_depth_table_divides_each_round_by_that_rounds_sorted_limit() -> None:
+    rates = {"arrival": [50.0, 30.0], "depth32": [80.0, 60.0], "sorted": [100.0, 60.0]}
+    text = depth.table(["arrival", "depth32", "sorted"], rates)
+    assert "| arrival | 40 | 0.50 | 0.50, 0.50 |" in text
+    assert "| depth32 | 70 | 0.90 | 0.80, 1.00 |" in text
+    assert "| sorted | 80 | 1.00 | 1.00, 1.00 |" in text
+
+
+def test_depth_refuses_depths_that_are_not_numbers() -> None:
+    with pytest.raises(SystemExit):
+        depth.parse_args(["--depths", "32,deep"])
 
 
 def test_the_profile_charges_a_stack_to_its_nearest_known_layer() -> None:
