@@ -44,7 +44,8 @@ while the limits run, since some poll when idle (LitServe: about a quarter of a 
 
 Modules: servers (what to start, start/stop, freezing), load (wrk), limits (the in-process
 limits), corpus (the real-length workload), report (medians, paired ratios, tables),
-ceiling (the zero-cost model against a bare app), __main__ (the command line).
+ceiling (the zero-cost model against a bare app), depth (the in-process bound of grouping N
+inputs in flight), __main__ (the command line).
 """
 
 from __future__ import annotations
