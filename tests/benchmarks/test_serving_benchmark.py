@@ -28,6 +28,7 @@ from benchmarks.serving import (
     limits,
     load,
     report,
+    rotation,
     servers,
 )
 from benchmarks.serving.servers import free_port
@@ -240,20 +241,37 @@ def test_depth_batches_group_only_what_is_in_flight_at_once() -> None:
         return [len(t.split()) for t in texts]
 
     texts = list(corpus.sentences())
+    window = {t: i // 512 for i, t in enumerate(texts)}  # which 512 arrivals each belongs to
     deep = limits.corpus_batches("depth512", count)
     assert all(len(batch) <= MAX_BATCH for batch in deep)
     assert sorted(t for batch in deep for t in batch) == sorted(texts)
-    assert set(deep[0]) <= set(texts[:512])  # the first batch only from the first 512 arrivals
-    assert deep[0] == sorted(texts[:512], key=lambda t: len(t.split()))[:MAX_BATCH]
-    shallow = limits.corpus_batches("window", count)
-    assert shallow == limits.corpus_batches(f"depth{MAX_BATCH}", count)
-    assert len(shallow[0]) == MAX_BATCH // 2 and set(shallow[0]) <= set(texts[:MAX_BATCH])
+    assert all(len({window[t] for t in batch}) == 1 for batch in deep)  # one window each
+    assert sorted(texts[:512], key=lambda t: len(t.split()))[:MAX_BATCH] in deep
+    shallow = limits.corpus_batches(f"depth{MAX_BATCH}", count)
+    assert all(len(batch) == MAX_BATCH // 2 for batch in shallow[:-1])
+    assert all(len({texts.index(t) // MAX_BATCH for t in batch}) == 1 for batch in shallow)
 
     def padding(batches: list[list[str]]) -> int:
         return sum(max(count(b)) * len(b) - sum(count(b)) for b in batches)
 
     arrival, ordered = (limits.corpus_batches(o, count) for o in ("arrival", "sorted"))
     assert padding(ordered) < padding(deep) < padding(shallow) < padding(arrival)
+
+
+def test_an_unknown_order_is_refused_by_name() -> None:
+    for order in ("window", "depth", "depth0", "32"):
+        with pytest.raises(ValueError, match=f"unknown order '{order}'"):
+            limits.corpus_batches(order, lambda texts: [1] * len(texts))
+
+
+def test_each_round_starts_with_the_next_system() -> None:
+    names = ["a", "b", "c"]
+    assert [rotation(names, r) for r in range(4)] == [
+        ["a", "b", "c"],
+        ["b", "c", "a"],
+        ["c", "a", "b"],
+        ["a", "b", "c"],
+    ]
 
 
 def test_the_depth_table_divides_each_round_by_that_rounds_sorted_limit() -> None:
