@@ -14,7 +14,8 @@ time), and run tokenisation and the model off the event loop.
   still queued at their request's deadline are dropped: :class:`DeadlineExceededError` (504).
 - Inputs are counted in tokens when queued (lengths.py); a batch holds the oldest input
   and those closest to it in length, within ``max_batch_size`` inputs, ``max_batch_tokens``
-  padded tokens and ``max_batch_padding`` padding (grouping.py).
+  padded tokens and ``max_batch_padding`` padding; a padding-free model's batches (the packed
+  forward) are bounded by real tokens instead (grouping.py).
 - Only items with the same options (e.g. ``max_new_tokens``) share a batch.
 """
 
@@ -50,6 +51,7 @@ from .requests import (
     Results,
     Ticket,
     TokenCallback,
+    live_items,
 )
 from .streaming import RowStreamer
 
@@ -265,17 +267,17 @@ class Batcher:
         With ``share_among`` idle workers, a batch takes only its share of what is queued,
         so that idle workers run the rest side by side instead of waiting."""
         now = time.monotonic()
-        for item in self._queue:
-            if not item.request.done and now > item.request.deadline:
-                item.request.done = True
-        live = [item for item in self._queue if not item.request.done]
+        live = live_items(self._queue, now)  # those of requests past their deadline are dropped
         if not live:
             self._queue.clear()
             return []
         options = live[0].request.options
         compatible = [i for i in live if i.request.options == options]
         size = min(self.max_batch_size, math.ceil(len(compatible) / max(1, share_among)))
-        chosen = next_batch(compatible, size, self.max_batch_tokens, now, self.max_batch_padding)
+        free = getattr(self._predictor(), "padding_free", False)  # runtime/packed.py
+        chosen = next_batch(
+            compatible, size, self.max_batch_tokens, now, self.max_batch_padding, free
+        )
         taken = {id(item) for item in chosen}
         self._queue = deque(item for item in live if id(item) not in taken)
         return chosen

@@ -17,7 +17,10 @@ the longest) and ``max_padding`` share of padding:
    both bounds. Identical lengths give arrival order (today's first-in first-out); a lone input
    is a batch of one. A drained queue of mixed lengths is thus split into sub-batches of
    similar length, one per worker or one after the other.
-3. Once the oldest input has waited ``OVERDUE_SHARE`` of its request's time budget (the
+3. A padding-free model (``padding_free``: the packed forward, runtime/packed.py) costs its
+   real tokens whatever lengths a batch mixes: its batches are bounded by real tokens, and
+   not by padding.
+4. Once the oldest input has waited ``OVERDUE_SHARE`` of its request's time budget (the
    server is overloaded), batches are taken in arrival order again, so requests finish in
    the order their deadlines come.
 """
@@ -43,17 +46,24 @@ def overdue(item: QueuedItem, now: float) -> bool:
 
 
 def next_batch(
-    queued: list[QueuedItem], size: int, max_tokens: float, now: float, max_padding: float = 1.0
+    queued: list[QueuedItem],
+    size: int,
+    max_tokens: float,
+    now: float,
+    max_padding: float = 1.0,
+    padding_free: bool = False,
 ) -> list[QueuedItem]:
     """The next batch from ``queued`` (compatible inputs, oldest first), in arrival order."""
     if overdue(queued[0], now):
-        return _arrival_order(queued, size, max_tokens)
+        return _arrival_order(queued, size, max_tokens, padding_free)
     window = queued[: WINDOW_BATCHES * size]
     ranked = sorted(window, key=lambda item: item.length)  # stable: ties keep arrival order
     low = high = next(i for i, item in enumerate(ranked) if item is queued[0])
     anchor = total = ranked[low].length
 
     def fits(count: int, longest: int, tokens: int) -> bool:
+        if padding_free:
+            return tokens <= max_tokens
         padded = count * longest
         return padded <= max_tokens and padded - tokens <= max_padding * padded
 
@@ -80,11 +90,13 @@ def next_batch(
     return [item for item in window if id(item) in chosen]
 
 
-def _arrival_order(queued: list[QueuedItem], size: int, max_tokens: float) -> list[QueuedItem]:
-    batch, longest = queued[:1], queued[0].length
+def _arrival_order(
+    queued: list[QueuedItem], size: int, max_tokens: float, padding_free: bool
+) -> list[QueuedItem]:
+    batch, longest, tokens = queued[:1], queued[0].length, queued[0].length
     for item in queued[1:size]:
-        longest = max(longest, item.length)
-        if (len(batch) + 1) * longest > max_tokens:
+        longest, tokens = max(longest, item.length), tokens + item.length
+        if (tokens if padding_free else (len(batch) + 1) * longest) > max_tokens:
             break
         batch.append(item)
     return batch

@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,15 @@ class QueuedItem:
     length: int  # in characters until a worker counts its tokens: see lengths.py
     enqueued: float
     counted: bool = False  # length is in the model's tokens
+
+
+def live_items(queued: Iterable[QueuedItem], now: float) -> list[QueuedItem]:
+    """The items of requests still open; a request past its deadline is marked done (its
+    waiter answers 504) and its items are left out."""
+    for item in queued:
+        if not item.request.done and now > item.request.deadline:
+            item.request.done = True
+    return [item for item in queued if not item.request.done]
 
 
 @dataclass

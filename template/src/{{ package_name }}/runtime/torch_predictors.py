@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from ..errors import InputTooLongError
 from ..settings import Settings
+from .packed import attach
 from .predictor import Predictor
-from .workers import GpuLayout, gpu_layout, worker_layout
+from .workers import GpuLayout, check_gpus, gpu_layout, placements, worker_layout
 
 if TYPE_CHECKING:
     import torch
@@ -32,6 +33,12 @@ class _TorchBase:
     device: str
     max_seq_length: int
     task: str = ""
+    packed: Any = None  # packed.PackedBert: inputs run without padding (packed.attach)
+
+    @property
+    def padding_free(self) -> bool:
+        """Whether a batch costs its real tokens, not its inputs x the longest (grouping.py)."""
+        return self.packed is not None
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         encoded = self.tokenizer(texts, add_special_tokens=True, truncation=False)
@@ -64,6 +71,11 @@ class _TorchBase:
         must not share one."""
         return dataclasses.replace(self, tokenizer=copy.deepcopy(self.tokenizer))
 
+    def _ids(self, texts: list[str]) -> list[list[int]]:
+        """Each input's token ids, unpadded, for the packed forward."""
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)
+        return cast(list[list[int]], encoded["input_ids"])
+
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer(
             texts,
@@ -81,11 +93,14 @@ class EmbeddingPredictor(_TorchBase):
     def predict(self, texts: list[str]) -> list[list[float]]:
         import torch
 
-        batch = self._encode(texts)
         with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            if self.packed is not None:
+                pooled = self.packed.mean_pooled(*self.packed.encode(self._ids(texts)))
+            else:
+                batch = self._encode(texts)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             normalised = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
         return cast(list[list[float]], normalised.cpu().tolist())
 
@@ -96,9 +111,13 @@ class ClassificationPredictor(_TorchBase):
     def predict(self, texts: list[str]) -> list[dict[str, Any]]:
         import torch
 
-        batch = self._encode(texts)
         with torch.inference_mode():
-            probs = self.model(**batch).logits.float().softmax(dim=-1).cpu()
+            if self.packed is not None:  # BertForSequenceClassification: [CLS], pooler, head
+                first = self.packed.first_tokens(*self.packed.encode(self._ids(texts)))
+                logits = self.model.classifier(self.model.bert.pooler(first[:, None]))
+            else:
+                logits = self.model(**self._encode(texts)).logits
+            probs = logits.float().softmax(dim=-1).cpu()
         labels = self.model.config.id2label
         results = []
         for row in probs.tolist():
@@ -252,28 +271,12 @@ def load_torch_predictor(settings: Settings) -> Predictor:
         )
         if "device_map" not in load_kwargs:
             model.to(placement)
-        members.append(_predictor(settings, copy.deepcopy(tokenizer), model.eval(), placement))
+        member = _predictor(settings, copy.deepcopy(tokenizer), model.eval(), placement)
+        attach(member, settings.packed_forward)
+        members.append(member)
     if len(members) > 1:
         return cast(Predictor, DevicePool(members))
     return cast(Predictor, members[0])  # every _TorchBase subclass defines predict
-
-
-def placements(layout: GpuLayout, device: str) -> list[tuple[str, dict[str, Any]]]:
-    """(device the inputs go to, extra from_pretrained arguments), one per copy of the model."""
-    if layout.mode == "data-parallel":
-        return [(name, {}) for name in layout.devices]
-    if layout.mode == "sharded":  # inputs enter at the first layer, on the first GPU
-        return [(layout.devices[0], {"device_map": "auto", "max_memory": layout.max_memory})]
-    return [(device, {})]
-
-
-def check_gpus(layout: GpuLayout, visible: int) -> None:
-    """Refuse to run on fewer GPUs than the project pays for (a silent 1-of-8 is the bug)."""
-    if layout.mode in ("data-parallel", "sharded") and visible < len(layout.devices):
-        raise RuntimeError(
-            f"{len(layout.devices)} GPUs are configured but only {visible} are visible: give the "
-            "container all of them (nvidia.com/gpu, --gpus all) or set CUDA_VISIBLE_DEVICES"
-        )
 
 
 def _predictor(settings: Settings, tokenizer: Any, model: Any, device: str) -> _TorchBase:

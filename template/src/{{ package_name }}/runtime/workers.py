@@ -120,3 +120,21 @@ def worker_layout(settings: Settings) -> WorkerLayout:
     cpus = settings.torch_threads or available_cpus()
     workers = settings.model_workers or min(CPU_WORKERS, cpus)
     return WorkerLayout(workers, max(1, cpus // workers))
+
+
+def placements(layout: GpuLayout, device: str) -> list[tuple[str, dict[str, Any]]]:
+    """(device the inputs go to, extra from_pretrained arguments), one per copy of the model."""
+    if layout.mode == "data-parallel":
+        return [(name, {}) for name in layout.devices]
+    if layout.mode == "sharded":  # inputs enter at the first layer, on the first GPU
+        return [(layout.devices[0], {"device_map": "auto", "max_memory": layout.max_memory})]
+    return [(device, {})]
+
+
+def check_gpus(layout: GpuLayout, visible: int) -> None:
+    """Refuse to run on fewer GPUs than the project pays for (a silent 1-of-8 is the bug)."""
+    if layout.mode in ("data-parallel", "sharded") and visible < len(layout.devices):
+        raise RuntimeError(
+            f"{len(layout.devices)} GPUs are configured but only {visible} are visible: give the "
+            "container all of them (nvidia.com/gpu, --gpus all) or set CUDA_VISIBLE_DEVICES"
+        )
