@@ -16,7 +16,7 @@ from . import __doc__ as package_doc
 from .limits import Limit
 from .load import WrkMissing, measure, script_for, wrk_path
 from .report import Cell, Limits, Rounds, cell_line, median_cell, report
-from .servers import Server, ServerSpec, free_port, running, systems
+from .servers import GENERATED_PACKAGE, Server, ServerSpec, free_port, running, systems
 
 SYSTEMS = "naive-fastapi,bentoml,bentoml-2w,litserve,litserve-2w,infinity,generated"
 WORKLOADS = {
@@ -122,6 +122,12 @@ def run(args: argparse.Namespace) -> str:
         stack.callback(limit.close)
         limit2 = Limit(args.model_dir, args.replicas, replica_threads, work / "limit2.log")
         stack.callback(limit2.close)
+        # (s), (s2): the generated server's own model code (packed forward), no HTTP
+        own = (Path(available["generated"].env["PYTHONPATH"]), GENERATED_PACKAGE)
+        limit_s1 = Limit(args.model_dir, 1, args.threads, work / "limit-s.log", own)
+        stack.callback(limit_s1.close)
+        limit_s2 = Limit(args.model_dir, args.replicas, replica_threads, work / "limit-s2.log", own)
+        stack.callback(limit_s2.close)
         servers: dict[str, tuple[Server, int]] = {}
         for name, spec in specs.items():  # all up at once, each paused unless it is measured
             port = free_port()
@@ -144,17 +150,21 @@ def run(args: argparse.Namespace) -> str:
                     # ratios. On real text the limits are those of batches sorted by length;
                     # the arrival-order ones are reported beside them.
                     names = list(specs)
-                    limit_runs: list[tuple[float, float, float, float]] = []
+                    limit_runs: list[tuple[float, ...]] = []
                     runs: dict[str, list[Cell]] = {name: [] for name in names}
                     for round_ in range(args.rounds):
                         order_ = "sorted" if workload == "real" else "arrival"
-                        a_run = limit.measure(size, limit_s, workload, order_)
-                        a2_run = limit2.measure(size, limit_s, workload, order_)
-                        arr_run = arr2_run = 0.0
+                        measured = [
+                            each.measure(size, limit_s, workload, order_)
+                            for each in (limit, limit2, limit_s1, limit_s2)
+                        ]
+                        arrival_runs = [0.0, 0.0]
                         if workload == "real":
-                            arr_run = limit.measure(size, limit_s, workload, "arrival")
-                            arr2_run = limit2.measure(size, limit_s, workload, "arrival")
-                        limit_runs.append((a_run, a2_run, arr_run, arr2_run))
+                            arrival_runs = [
+                                each.measure(size, limit_s, workload, "arrival")
+                                for each in (limit, limit2)
+                            ]
+                        limit_runs.append((*measured, *arrival_runs))
                         for name in rotation(names, round_):
                             server, port = servers[name]
                             server.resume()
@@ -173,8 +183,9 @@ def run(args: argparse.Namespace) -> str:
                                 )
                             finally:
                                 server.pause()
-                    a, a2, arr, arr2 = (statistics.median(x) for x in zip(*limit_runs, strict=True))
-                    limits[(size, concurrency)] = (a, a2)
+                    medians = [statistics.median(x) for x in zip(*limit_runs, strict=True)]
+                    a, a2, s1, s2, arr, arr2 = medians
+                    limits[(size, concurrency)] = (a, a2, s1, s2)
                     if workload == "real":
                         arrival[(size, concurrency)] = (arr, arr2)
                     for name in names:
@@ -183,14 +194,15 @@ def run(args: argparse.Namespace) -> str:
                         ]
                     print(
                         f"[{workload}] (a) in-process limit: {a:.0f} sentences/s; (a2) limit, "
-                        f"{args.replicas} replicas: {a2:.0f} sentences/s"
+                        f"{args.replicas} replicas: {a2:.0f} sentences/s; the server's own "
+                        f"model code (s) {s1:.0f}, (s2) {s2:.0f}"
                         + (f"; in arrival order: {arr:.0f} / {arr2:.0f}" if arrival else ""),
                         flush=True,
                     )
                     for name in names:
                         cell = median_cell(runs[name])
                         cells.append(cell)
-                        print(cell_line(cell, a, max(a, a2)), flush=True)
+                        print(cell_line(cell, a, max(a, a2, s1, s2)), flush=True)
             text = report(
                 cells,
                 limits,

@@ -10,6 +10,9 @@ sorted, and prints each as a ratio of the sorted limit measured in the same roun
     .venv/bin/python -m benchmarks.serving.depth --depths 32,512 --rounds 3 --duration 6
 
 Depth 32 is concurrency 32 with one sentence a request, 512 is 16 sentences a request.
+``--model server`` runs the generated server's own model code (the template rendered with its
+defaults: the packed forward) instead of the shared padded embedder; every ratio is then to
+that code's own sorted limit.
 The layout is the generated server's on a CPU: --replicas models of threads // replicas
 torch threads, each run by its own thread (the (a2) limit of the serving benchmark).
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from . import model_path, rotation
 from .limits import Limit
+from .servers import render_generated
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per measurement")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument(
+        "--model",
+        choices=["shared", "server"],
+        default="shared",
+        help="shared: the benchmark's padded embedder; server: the generated server's own code",
+    )
     args = parser.parse_args(argv)
     try:
         args.depths = [int(d) for d in args.depths.split(",")]
@@ -69,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[str, list[float]] = {order: [] for order in orders}
     threads = max(1, args.threads // args.replicas)
     with tempfile.TemporaryDirectory(prefix="depth-") as tmp:
+        own = None
+        if args.model == "server":
+            project, package = render_generated(Path(tmp))
+            own = (project / "src", package)
         try:
-            limit = Limit(model_dir, args.replicas, threads, Path(tmp) / "limit.log")
+            limit = Limit(model_dir, args.replicas, threads, Path(tmp) / "limit.log", own)
         except RuntimeError as exc:  # the model did not load: the log says why
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -83,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             limit.close()
     print(
-        f"\n{args.replicas} replicas x {threads} torch thread(s), "
+        f"\n{args.model} model code, {args.replicas} replicas x {threads} torch thread(s), "
         f"{args.rounds} rounds of {args.duration:g} s:\n"
     )
     print(table(orders, rates))

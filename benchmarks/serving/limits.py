@@ -1,15 +1,23 @@
-"""(a), (a2) the limits: the model without HTTP, in a child process.
+"""(a), (a2), (s), (s2) the limits: the model without HTTP, in a child process.
+
+(a) and (a2) run the model as every benchmarked server's shared embedder does
+(servers/minilm.py: transformers, padded batches); (s) and (s2) run the generated server's
+own model code (its predictor, packed forward included: runtime/packed.py), so that a
+server whose model code is faster than the shared embedder is still measured against the
+best its own code reaches without HTTP.
 
 Two workloads: ``same``, batches of the sentences a cell sends, repeated; ``real``, the
 corpus (corpus.py) in batches of MAX_BATCH, either in arrival order (``arrival``) or sorted
 by length in tokens first (``sorted``: the least padding any batching can reach), or each
 N arrivals sorted (``depthN``: what grouping N inputs in flight can reach; depth.py).
 
-The child side runs as ``python -m benchmarks.serving.limits REPLICAS`` (see ``Limit``).
+The child side runs as ``python -m benchmarks.serving.limits REPLICAS [PACKAGE]`` (see
+``Limit``; PACKAGE: the generated server's, importable from PYTHONPATH).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -59,8 +67,38 @@ def corpus_batches(order: str, count_tokens: Any) -> list[list[str]]:
     return batches
 
 
-def limit_worker(replicas: int) -> int:
-    """The child side of ``Limit``: ``replicas`` models, each driven by its own thread.
+class ServerModel:
+    """The generated server's predictor, used as an embedder (``embed``, ``tokenizer``)."""
+
+    def __init__(self, predictor: Any) -> None:
+        self.predictor = predictor
+        self.tokenizer = predictor.tokenizer
+
+    def embed(self, texts: list[str]) -> list[Any]:
+        out: list[Any] = []
+        for start in range(0, len(texts), MAX_BATCH):
+            out.extend(self.predictor.predict(texts[start : start + MAX_BATCH]))
+        return out
+
+
+def server_models(package: str, replicas: int) -> list[ServerModel]:
+    """The generated server's model loaded as the server loads it (its settings' defaults
+    for a CPU), with one replica per worker as its batcher makes them."""
+    load = importlib.import_module(f"{package}.runtime.load")
+    settings = importlib.import_module(f"{package}.settings").Settings(
+        model_dir=os.environ["BENCH_MODEL_DIR"],
+        device="cpu",
+        torch_threads=int(os.environ["BENCH_TORCH_THREADS"]) * replicas,
+        model_workers=replicas,
+    )
+    predictor = load.load_predictor(settings)
+    copies = [predictor] + [predictor.replica() for _ in range(replicas - 1)]
+    return [ServerModel(copy) for copy in copies]
+
+
+def limit_worker(replicas: int, package: str | None = None) -> int:
+    """The child side of ``Limit``: ``replicas`` models, each driven by its own thread (the
+    shared embedder, or ``package``'s own model code).
 
     Torch, OMP and MKL threads come from the environment the parent set. Reads one
     ``[workload, order, size, seconds]`` JSON line per measurement from stdin, answers
@@ -70,7 +108,9 @@ def limit_worker(replicas: int) -> int:
 
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed goes to stderr, not into the protocol
-    embedders = [Embedder() for _ in range(replicas)]
+    embedders: list[Any] = (
+        server_models(package, replicas) if package else [Embedder() for _ in range(replicas)]
+    )
     for embedder in embedders:
         embedder.embed(limit_batch(len(SENTENCES)))
     print("ready", file=protocol, flush=True)
@@ -133,7 +173,16 @@ class Limit:
     threads set, so the two layouts never share thread pools or settings.
     """
 
-    def __init__(self, model_dir: str, replicas: int, torch_threads: int, log: Path) -> None:
+    def __init__(
+        self,
+        model_dir: str,
+        replicas: int,
+        torch_threads: int,
+        log: Path,
+        server: tuple[Path, str] | None = None,
+    ) -> None:
+        """``server``: (the generated project's src folder, its package) to run the server's
+        own model code instead of the shared embedder."""
         env = {
             **os.environ,
             **thread_env(torch_threads),
@@ -141,9 +190,13 @@ class Limit:
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
         }
+        command = [sys.executable, "-m", "benchmarks.serving.limits", str(replicas)]
+        if server:
+            env["PYTHONPATH"] = os.pathsep.join([str(server[0]), env.get("PYTHONPATH", "")])
+            command.append(server[1])
         with log.open("w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.serving.limits", str(replicas)],
+                command,
                 env=env,
                 cwd=ROOT,  # where `benchmarks` imports from
                 stdin=subprocess.PIPE,
@@ -183,4 +236,4 @@ class Limit:
 
 
 if __name__ == "__main__":
-    raise SystemExit(limit_worker(int(sys.argv[1])))
+    raise SystemExit(limit_worker(int(sys.argv[1]), *sys.argv[2:3]))

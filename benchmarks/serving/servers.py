@@ -164,6 +164,10 @@ def running(
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+#: The package of the template rendered with its defaults.
+GENERATED_PACKAGE = "minilm_embeddings"
+
+
 def render_generated(dest: Path) -> tuple[Path, str]:
     """Render the template's defaults (working tree) into ``dest``; return (project, package)."""
     if str(ROOT) not in sys.path:
@@ -171,7 +175,7 @@ def render_generated(dest: Path) -> tuple[Path, str]:
     from tests.support.repo import render_answers, snapshot_template
 
     project = render_answers(snapshot_template(dest / "template"), dest / "project")
-    return project, "minilm_embeddings"
+    return project, GENERATED_PACKAGE
 
 
 def systems(
