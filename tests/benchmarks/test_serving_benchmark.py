@@ -167,6 +167,16 @@ def test_report_ratios() -> None:
     assert "| 1 | 32 | - | 2.00x | - | - | - |" in report.summary(cells)
 
 
+def test_the_best_limit_includes_the_servers_own_model_code() -> None:
+    """(s) and (s2), the generated server's own model code, count in 'x best limit', and
+    the report names every limit it was given."""
+    cells = [report.Cell("generated", 1, 32, 90.0, 10, 20, 100, 0)]
+    measured = {(1, 32): (60.0, 80.0, 100.0, 90.0)}  # (a), (a2), (s), (s2)
+    assert "| generated | 1 | 32 | 90 | 1.50 | 0.90 |" in report.table(cells, measured)
+    text = report.report(cells, measured, {}, threads=2, replicas=2, n_rounds=1, duration=1.0)
+    assert "(a) 60, (a2) 80, (s) 100, (s2) 90 sentences/s" in text
+
+
 def test_the_limit_batch_repeats_the_sentences_a_cell_sends() -> None:
     one = limits.limit_batch(1)
     assert one == [SENTENCES[0]] * MAX_BATCH
