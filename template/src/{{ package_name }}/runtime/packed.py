@@ -20,6 +20,8 @@ it always did, and the log says why.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ class PackedBert:
         after_padding = ENCODERS[bert.config.model_type]
         self.first_position = bert.config.pad_token_id + 1 if after_padding else 0
         self.heads = bert.config.num_attention_heads
+        self.threads = torch.get_num_threads()  # each model worker's (torch_predictors.py)
         self.layers = []
         for layer in bert.encoder.layer:
             own = layer.attention.self
@@ -85,16 +88,37 @@ class PackedBert:
             q, k, v = qkv.view(-1, 3, self.heads, head_dim).permute(1, 2, 0, 3)
             # Attention, each input at its own length. Written out: on a CPU, for one input's
             # few dozen tokens, this is about twice as fast as scaled_dot_product_attention.
-            attended = [
-                torch.softmax((q_i * scale) @ k_i.transpose(1, 2), dim=-1) @ v_i
-                for q_i, k_i, v_i in zip(
-                    q.split(lengths, 1), k.split(lengths, 1), v.split(lengths, 1), strict=True
-                )
-            ]
+            with self._one_thread():
+                attended = [
+                    torch.softmax((q_i * scale) @ k_i.transpose(1, 2), dim=-1) @ v_i
+                    for q_i, k_i, v_i in zip(
+                        q.split(lengths, 1), k.split(lengths, 1), v.split(lengths, 1), strict=True
+                    )
+                ]
             heads = torch.cat(attended, dim=1).transpose(0, 1).reshape(-1, width)
             x = layer.attention.output(heads, x)  # dense, residual, LayerNorm
             x = layer.output(layer.intermediate(x), x)  # feed-forward, residual, LayerNorm
         return x, lengths
+
+    @contextmanager
+    def _one_thread(self) -> Iterator[None]:
+        """Run the per-input attention ops on this thread alone. Each is too small to share:
+        started from a model worker's thread (not the main one), OpenMP's start-up per op
+        cost more than it saved (1 worker x 2 threads, the corpus of docs/benchmarks.md run
+        10: 205-212 sentences/s against 265-281 with attention on one thread).
+        torch.set_num_threads sets the calling thread's OpenMP and MKL threads; it also sets
+        the default a thread takes on its first parallel op, so each call sets this worker's
+        own count back at once."""
+        import torch
+
+        if self.threads == 1:
+            yield
+            return
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(self.threads)
 
     def mean_pooled(self, hidden: torch.Tensor, lengths: list[int]) -> torch.Tensor:
         """Each input's mean over its tokens: [inputs, hidden]."""
