@@ -222,8 +222,10 @@ def lua_for(work: Path, spec: ServerSpec, size: int, workload: str = "same") -> 
     or (``real``) the corpus's sentences in turn, ``size`` per request."""
     if workload == "real":
         bodies = [json.dumps(spec.body(texts)).encode() for texts in corpus.requests(size)]
-        return script_for(work, spec.path, bodies)
-    return script_for(work, spec.path, json.dumps(spec.body(SENTENCES[:size])).encode())
+        return script_for(work, spec.path, bodies, steady=True)
+    return script_for(
+        work, spec.path, json.dumps(spec.body(SENTENCES[:size])).encode(), steady=True
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,14 @@ with socket errors (connect, read, write) and timeouts. Throughput counts only t
 (successful) responses. wrk's latency percentiles cover every response it read (they are
 nan when none succeeded). A server that refuses the first connection stops wrk at once:
 ``run_wrk`` raises then.
+
+Steady rate: every run starts with all its connections sending at once, and a response
+takes as long as the queue ahead of it, so the first response time of a run is a ramp (with
+16 sentences a request at concurrency 32, seconds of a few-second window). A script made with
+``steady=True`` counts the successful responses of each wall-clock second (wrk's Lua
+``response()``, which costs wrk a little CPU, hence not for the ceiling's thousands of
+requests a second); ``WrkResult.steady_per_s`` is their rate over the whole seconds that
+start after the run's own p99 response time, the ramp left out.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .report import Cell
@@ -27,6 +36,7 @@ SETUP_HINT = "bash scripts/setup.sh --bench"
 MAX_WRK_THREADS = 2  # plenty for a few thousand requests/s; each thread takes connections
 TIMEOUT_S = 60  # the request timeout every server is given, too
 MARKER = "WRK_RESULT "
+SECONDS_MARKER = "WRK_SECONDS "
 
 DONE = """
 done = function(summary, latency, requests)
@@ -36,8 +46,28 @@ done = function(summary, latency, requests)
     .. '"read_errors": %d, "write_errors": %d, "timeouts": %d, "p50_us": %d, "p99_us": %d}\\n',
     "MARKER", summary.requests, summary.duration, e.status, e.connect, e.read, e.write,
     e.timeout, latency:percentile(50), latency:percentile(99)))
+  local pairs_ = {}
+  for _, thread in ipairs(threads_seen) do
+    for second, n in pairs(thread:get("per_second") or {}) do
+      table.insert(pairs_, string.format("[%d, %d]", second, n))
+    end
+  end
+  io.write("SECONDS_MARKER[" .. table.concat(pairs_, ", ") .. "]\\n")
 end
-""".replace("MARKER", MARKER)
+""".replace("SECONDS_MARKER", SECONDS_MARKER).replace("MARKER", MARKER)
+
+#: Each wrk thread counts its successful responses per wall-clock second (``steady=True``).
+COUNT_SECONDS = """
+per_second = {}
+response = function(status, headers, body)
+  if status < 400 then
+    local now = os.time()
+    per_second[now] = (per_second[now] or 0) + 1
+  end
+end
+"""
+#: The steady rate needs this many whole seconds after the ramp, else it is not reported.
+MIN_STEADY_S = 3
 
 
 class WrkMissing(RuntimeError):
@@ -63,6 +93,8 @@ class WrkResult:
     socket_errors: int  # connect, read and write errors, and timeouts
     p50_ms: float  # over every response read; nan when none succeeded
     p99_ms: float
+    started: float = 0.0  # wall-clock time (time.time()) the run started
+    per_second: dict[int, int] = field(default_factory=dict)  # steady=True scripts only
 
     @property
     def ok(self) -> int:
@@ -77,9 +109,24 @@ class WrkResult:
         """Successful responses per second."""
         return self.ok / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def steady_per_s(self) -> float | None:
+        """Successful responses per second over the whole seconds after the ramp (the run's
+        p99 response time from its start); None without per-second counts or with fewer
+        than ``MIN_STEADY_S`` such seconds."""
+        if not self.per_second or math.isnan(self.p99_ms):
+            return None
+        first = math.ceil(self.started + max(1.0, self.p99_ms / 1000))
+        last = math.floor(self.started + self.seconds) - 1  # the last whole second's start
+        if last - first + 1 < MIN_STEADY_S:
+            return None
+        counted = sum(self.per_second.get(second, 0) for second in range(first, last + 1))
+        return counted / (last - first + 1)
 
-def lua_script(path: str, body: bytes) -> str:
-    """A wrk script that POSTs ``body`` (JSON) to ``path`` and prints its results as JSON."""
+
+def lua_script(path: str, body: bytes, steady: bool = False) -> str:
+    """A wrk script that POSTs ``body`` (JSON) to ``path`` and prints its results as JSON
+    (with ``steady``, also its successful responses per second)."""
     text = body.decode()
     level = 0
     while f"]{'=' * level}]" in text:
@@ -89,13 +136,17 @@ def lua_script(path: str, body: bytes) -> str:
         'wrk.method = "POST"\n'
         f"wrk.path = [{eq}[{path}]{eq}]\n"
         f"wrk.body = [{eq}[{text}]{eq}]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n' + DONE
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        "threads_seen = {}\n"
+        "setup = function(thread) table.insert(threads_seen, thread) end\n"
+        + (COUNT_SECONDS if steady else "")
+        + DONE
     )
 
 
-def lua_script_cycling(path: str, bodies: list[bytes]) -> str:
+def lua_script_cycling(path: str, bodies: list[bytes], steady: bool = False) -> str:
     """A wrk script that POSTs ``bodies`` (JSON) to ``path`` in turn, each wrk thread from
-    its own place in the list, and prints its results as JSON."""
+    its own place in the list, and prints its results as JSON (``steady``: as lua_script)."""
     texts = [body.decode() for body in bodies]
     level = 0
     while any(f"]{'=' * level}]" in text for text in [path, *texts]):
@@ -106,23 +157,26 @@ def lua_script_cycling(path: str, bodies: list[bytes]) -> str:
         f"local bodies = {{\n{entries}\n}}\n"
         f"local path = [{eq}[{path}]{eq}]\n"
         'local headers = {["Content-Type"] = "application/json"}\n'
-        "local threads = 0\n"
+        "threads_seen = {}\n"
         "setup = function(thread)\n"
-        f"  thread:set('start', threads * {max(1, len(bodies) // MAX_WRK_THREADS)})\n"
-        "  threads = threads + 1\n"
+        f"  thread:set('start', #threads_seen * {max(1, len(bodies) // MAX_WRK_THREADS)})\n"
+        "  table.insert(threads_seen, thread)\n"
         "end\n"
         "local next_body = nil\n"
         "request = function()\n"
         "  next_body = ((next_body or start or 0) % #bodies) + 1\n"
         '  return wrk.format("POST", path, headers, bodies[next_body])\n'
-        "end\n" + DONE
+        "end\n" + (COUNT_SECONDS if steady else "") + DONE
     )
 
 
-def script_for(work: Path, path: str, body: bytes | list[bytes]) -> Path:
+def script_for(work: Path, path: str, body: bytes | list[bytes], steady: bool = False) -> Path:
     """The Lua script for one request shape (or a list of bodies sent in turn), written
-    once into ``work``."""
-    script = lua_script(path, body) if isinstance(body, bytes) else lua_script_cycling(path, body)
+    once into ``work``; ``steady``: it also counts responses per second (steady_per_s)."""
+    if isinstance(body, bytes):
+        script = lua_script(path, body, steady)
+    else:
+        script = lua_script_cycling(path, body, steady)
     name = hashlib.sha256(script.encode()).hexdigest()[:16]
     target = work / f"wrk-{name}.lua"
     if not target.exists():
@@ -145,7 +199,18 @@ def parse(stdout: str) -> WrkResult:
         + raw["timeouts"],
         p50_ms=raw["p50_us"] / 1000 if seen else math.nan,
         p99_ms=raw["p99_us"] / 1000 if seen else math.nan,
+        per_second=per_second(stdout),
     )
+
+
+def per_second(stdout: str) -> dict[int, int]:
+    """Successful responses per wall-clock second, summed over wrk's threads ({} when the
+    script did not count them)."""
+    match = re.search(rf"^{SECONDS_MARKER}(\[.*\])$", stdout, re.MULTILINE)
+    counts: dict[int, int] = {}
+    for second, n in json.loads(match.group(1)) if match else []:
+        counts[second] = counts.get(second, 0) + n
+    return counts
 
 
 def run_wrk(port: int, script: Path, concurrency: int, seconds: float) -> WrkResult:
@@ -158,6 +223,7 @@ def run_wrk(port: int, script: Path, concurrency: int, seconds: float) -> WrkRes
     cmd = [wrk_path(), "-c", str(concurrency), "-t", str(threads)]
     cmd += ["-d", f"{max(1, math.ceil(seconds))}s", "--timeout", f"{TIMEOUT_S}s"]
     cmd += ["-s", str(script), f"http://127.0.0.1:{port}"]
+    started = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if seconds != math.ceil(seconds) or seconds < 1:
@@ -172,7 +238,7 @@ def run_wrk(port: int, script: Path, concurrency: int, seconds: float) -> WrkRes
             proc.wait()
     if proc.returncode != 0:
         raise RuntimeError(f"wrk exited with {proc.returncode}: {err.strip() or out.strip()}")
-    return parse(out)
+    return replace(parse(out), started=started)
 
 
 def measure(
@@ -186,19 +252,23 @@ def measure(
     settle: Callable[[], object] | None = None,
 ) -> Cell:
     """One round of one cell: ``warmup`` seconds of load, ``settle()`` (the server finishes
-    what the warm-up left), then ``seconds`` measured."""
+    what the warm-up left), then ``seconds`` measured. Throughput is the steady rate when
+    the script counts seconds and the run is long enough (``WrkResult.steady_per_s``), else
+    the whole run's."""
     if warmup > 0:
         run_wrk(port, script, concurrency, warmup)
     if settle is not None:
         settle()
     result = run_wrk(port, script, concurrency, seconds)
+    steady = result.steady_per_s
     return Cell(
         system,
         size,
         concurrency,
-        result.requests_per_s * size,
+        (result.requests_per_s if steady is None else steady) * size,
         result.p50_ms,
         result.p99_ms,
         result.ok,
         result.errors,
+        result.requests_per_s * size,
     )

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,43 @@ def test_wrk_for_a_second_against_a_server_that_fails_a_third(port: int, tmp_pat
     cell = load.measure("x", port, script(tmp_path, "/sometimes", body), 2, 4, 0.5, 0.2)
     assert cell.requests > 0 and cell.errors > 0
     assert cell.sentences_per_s == pytest.approx(2 * cell.requests / 0.5, rel=0.5)
+
+
+@needs_wrk
+def test_a_steady_script_counts_every_answer_by_the_second(port: int, tmp_path: Path) -> None:
+    body = b'{"inputs": ["a", "b"]}'
+    steady = load.script_for(tmp_path, "/sometimes", body, steady=True)
+    result = load.run_wrk(port, steady, concurrency=4, seconds=4.5)
+    # each success counted once, in the seconds the run spans; the 500s are not counted
+    assert sum(result.per_second.values()) == pytest.approx(result.ok, abs=4)
+    assert result.status_errors > 0
+    assert min(result.per_second) >= math.floor(result.started)
+    assert max(result.per_second) <= result.started + result.seconds + 1
+    # a server of constant speed: the steady rate is the whole run's, within noise
+    assert result.steady_per_s == pytest.approx(result.requests_per_s, rel=0.5)
+    cell = load.measure("x", port, steady, 2, 4, 4.5, 0.2)
+    assert cell.sentences_per_s == pytest.approx(cell.whole_run_per_s, rel=0.5)
+    plain = load.run_wrk(port, script(tmp_path, "/echo"), concurrency=1, seconds=0.3)
+    assert plain.per_second == {} and plain.steady_per_s is None  # the ceiling's scripts
+
+
+def test_the_steady_rate_leaves_out_the_ramp_and_the_last_part_second() -> None:
+    counts = {1000: 2, 1001: 1, 1002: 5, 1010: 3} | {s: 10 for s in range(1003, 1010)}
+    result = load.WrkResult(
+        responses=sum(counts.values()),
+        seconds=10.0,
+        status_errors=0,
+        socket_errors=0,
+        p50_ms=900.0,
+        p99_ms=2500.0,  # the ramp: until 1002.8, so the seconds from 1003
+        started=1000.3,
+        per_second=counts,
+    )
+    assert result.steady_per_s == 10.0  # 1003-1009; 1010 ends after the run
+    assert result.requests_per_s == pytest.approx(sum(counts.values()) / 10.0)
+    too_short = replace(result, seconds=5.0)  # 1003, 1004 only
+    assert too_short.steady_per_s is None
+    assert replace(result, per_second={}).steady_per_s is None
 
 
 @needs_wrk
