@@ -271,4 +271,5 @@ def measure(
         result.ok,
         result.errors,
         result.requests_per_s * size,
+        steady is not None,
     )

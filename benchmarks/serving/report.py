@@ -37,6 +37,7 @@ class Cell:
     errors: int  # error statuses and socket errors (connect, read, write, timeout)
     #: over the whole run, the ramp included (sentences_per_s is the steady rate: load.py)
     whole_run_per_s: float = math.nan
+    steady: bool = True  # False: the run had no steady window; sentences_per_s is the whole run's
 
 
 def table(cells: list[Cell], limits: Limits) -> str:
@@ -49,7 +50,8 @@ def table(cells: list[Cell], limits: Limits) -> str:
         measured = limits[(c.size, c.concurrency)]
         limit, best = measured[0], max(measured)
         lines.append(
-            f"| {c.system} | {c.size} | {c.concurrency} | {c.sentences_per_s:.0f} "
+            f"| {c.system} | {c.size} | {c.concurrency} "
+            f"| {c.sentences_per_s:.0f}{'' if c.steady else '*'} "
             f"| {c.sentences_per_s / limit:.2f} | {c.sentences_per_s / best:.2f} "
             f"| {c.whole_run_per_s:.0f} | {c.p50_ms:.0f} | {c.p99_ms:.0f} "
             f"| {c.requests} | {c.errors} |"
@@ -128,7 +130,10 @@ def report(
         "'x best limit' by the largest. The '-2w' "
         f"variants run {TWO_WORKERS} worker processes of "
         f"{max(1, threads // TWO_WORKERS)} torch thread(s) each. The load: wrk, closed loop, "
-        "one connection per client.\n\n"
+        "one connection per client. sentences/s is the steady rate: answers counted per "
+        "second, the seconds before the run's own p99 response time (the ramp: every client "
+        "starts at once) left out; 'whole run' counts every second; * marks a run too short "
+        "for a steady window (its whole-run rate).\n\n"
         + (
             "On real text the limits are those of the corpus in batches sorted by length "
             "(the least padding possible); in arrival order beside them.\n\n"

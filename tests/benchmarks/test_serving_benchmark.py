@@ -139,7 +139,11 @@ def test_a_steady_script_counts_every_answer_by_the_second(port: int, tmp_path: 
     # a server of constant speed: the steady rate is the whole run's, within noise
     assert result.steady_per_s == pytest.approx(result.requests_per_s, rel=0.5)
     cell = load.measure("x", port, steady, 2, 4, 4.5, 0.2)
-    assert cell.sentences_per_s == pytest.approx(cell.whole_run_per_s, rel=0.5)
+    assert cell.steady and cell.sentences_per_s == pytest.approx(cell.whole_run_per_s, rel=0.5)
+    short = load.measure("x", port, steady, 2, 4, 1.5, 0.2)  # no whole second after the ramp
+    assert not short.steady and short.sentences_per_s == short.whole_run_per_s
+    assert "| x | 2 | 4 | " in report.table([short], {(2, 4): (1.0,)})
+    assert f"| {short.sentences_per_s:.0f}* |" in report.table([short], {(2, 4): (1.0,)})
     plain = load.run_wrk(port, script(tmp_path, "/echo"), concurrency=1, seconds=0.3)
     assert plain.per_second == {} and plain.steady_per_s is None  # the ceiling's scripts
 
