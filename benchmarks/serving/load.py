@@ -124,6 +124,12 @@ class WrkResult:
         return counted / (last - first + 1)
 
 
+def tail(steady: bool) -> str:
+    """What every script ends with: the per-second count (``steady``), then ``done()``.
+    ``done()`` reads ``threads_seen``, which each script's ``setup`` fills."""
+    return (COUNT_SECONDS if steady else "") + DONE
+
+
 def lua_script(path: str, body: bytes, steady: bool = False) -> str:
     """A wrk script that POSTs ``body`` (JSON) to ``path`` and prints its results as JSON
     (with ``steady``, also its successful responses per second)."""
@@ -138,9 +144,7 @@ def lua_script(path: str, body: bytes, steady: bool = False) -> str:
         f"wrk.body = [{eq}[{text}]{eq}]\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         "threads_seen = {}\n"
-        "setup = function(thread) table.insert(threads_seen, thread) end\n"
-        + (COUNT_SECONDS if steady else "")
-        + DONE
+        "setup = function(thread) table.insert(threads_seen, thread) end\n" + tail(steady)
     )
 
 
@@ -166,7 +170,7 @@ def lua_script_cycling(path: str, bodies: list[bytes], steady: bool = False) -> 
         "request = function()\n"
         "  next_body = ((next_body or start or 0) % #bodies) + 1\n"
         '  return wrk.format("POST", path, headers, bodies[next_body])\n'
-        "end\n" + (COUNT_SECONDS if steady else "") + DONE
+        "end\n" + tail(steady)
     )
 
 
@@ -265,11 +269,11 @@ def measure(
         system,
         size,
         concurrency,
-        (result.requests_per_s if steady is None else steady) * size,
-        result.p50_ms,
-        result.p99_ms,
-        result.ok,
-        result.errors,
-        result.requests_per_s * size,
-        steady is not None,
+        sentences_per_s=(result.requests_per_s if steady is None else steady) * size,
+        p50_ms=result.p50_ms,
+        p99_ms=result.p99_ms,
+        requests=result.ok,
+        errors=result.errors,
+        whole_run_per_s=result.requests_per_s * size,
+        steady=steady is not None,
     )
