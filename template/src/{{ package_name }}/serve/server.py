@@ -4,7 +4,8 @@ SIGTERM (Kubernetes, SageMaker, Vertex AI, ``docker stop``):
 1. ``/ready`` (and ``/ping``, the Vertex AI health route) turn 503 at once, so load
    balancers stop sending new requests; requests that still arrive are served;
 2. after ``drain_delay_s`` the server waits until the queue is empty and no request is in
-   flight, then closes its socket and exits, all within ``drain_timeout_s``;
+   flight, closes its listening socket, answers what connections already open still send
+   (``STRAGGLER_S``), and exits, all within ``drain_timeout_s``;
 3. work that cannot finish in time is answered JSON 503 ``shutting_down`` with Retry-After
    shortly before the deadline (never a 500 from a cancelled request), and the
    process exits within ``drain_timeout_s`` + 1 s.
@@ -30,6 +31,10 @@ from .drain import answer_by, answer_unfinished
 from .state import Health
 
 log = logging.getLogger(__name__)
+
+#: How long, once the listening sockets are closed, a connection accepted just before may
+#: take to send its request before uvicorn closes it.
+STRAGGLER_S = 0.5
 
 
 class DrainingServer(uvicorn.Server):
@@ -64,16 +69,40 @@ class DrainingServer(uvicorn.Server):
         self.app.state.drain_deadline = deadline  # the lifespan's shutdown keeps to it too
         if sig == signal.SIGTERM:  # let load balancers see /ready fail
             await asyncio.sleep(min(settings.drain_delay_s, settings.drain_timeout_s))
-        engine, metrics = getattr(self.app.state, "engine", None), self.app.state.metrics
-        while time.monotonic() < answer_by(deadline, settings):
-            busy = metrics.in_flight > 0 or (engine is not None and not engine.idle)
-            if not busy:
-                break
-            await asyncio.sleep(0.02)
-        await answer_unfinished(engine)
+        await self._wait_idle(until=answer_by(deadline, settings))
+        await answer_unfinished(getattr(self.app.state, "engine", None))
+        await self._stop_accepting(deadline)
         self.config.timeout_graceful_shutdown = max(0.1, deadline - time.monotonic())  # type: ignore[assignment]
         log.info("drained in %.1f s; closing", time.monotonic() - start)
         self.should_exit = self.drained = True
+
+    def _busy(self) -> bool:
+        engine = getattr(self.app.state, "engine", None)
+        return self.app.state.metrics.in_flight > 0 or (engine is not None and not engine.idle)
+
+    async def _wait_idle(self, until: float) -> None:
+        while time.monotonic() < until and self._busy():
+            await asyncio.sleep(0.02)
+
+    async def _stop_accepting(self, deadline: float) -> None:
+        """Close the listening sockets, then answer what connections already accepted send.
+
+        uvicorn's own shutdown closes every connection that has not yet sent a whole request
+        head, so a client that connected just as the drain ended would lose its request with
+        no answer. Here the sockets close first: a new connection is refused, which a client
+        or a load balancer can safely retry elsewhere since nothing was sent. Connections
+        already accepted get up to ``STRAGGLER_S`` to send their request, which is answered
+        (503 ``shutting_down`` once the engine has stopped taking work).
+        """
+        for listener in self.servers:
+            listener.close()
+        until = min(time.monotonic() + STRAGGLER_S, deadline)
+        while time.monotonic() < until and any(
+            getattr(connection, "cycle", None) is None
+            for connection in self.server_state.connections
+        ):
+            await asyncio.sleep(0.01)
+        await self._wait_idle(until=deadline)
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
