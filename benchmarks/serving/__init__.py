@@ -45,7 +45,8 @@ while the limits run, since some poll when idle (LitServe: about a quarter of a 
 Modules: servers (what to start, start/stop, freezing), load (wrk), limits (the in-process
 limits), corpus (the real-length workload), report (medians, paired ratios, tables),
 ceiling (the zero-cost model against a bare app), depth (the in-process bound of grouping N
-inputs in flight), __main__ (the command line).
+inputs in flight), gpu (the generated server on a GPU machine, prepared here and run there),
+__main__ (the command line).
 """
 
 from __future__ import annotations

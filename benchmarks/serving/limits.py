@@ -83,11 +83,12 @@ class ServerModel:
 
 def server_models(package: str, replicas: int) -> list[ServerModel]:
     """The generated server's model loaded as the server loads it (its settings' defaults
-    for a CPU), with one replica per worker as its batcher makes them."""
+    for the device: $BENCH_DEVICE, cpu unless set), with one replica per worker as its
+    batcher makes them."""
     load = importlib.import_module(f"{package}.runtime.load")
     settings = importlib.import_module(f"{package}.settings").Settings(
         model_dir=os.environ["BENCH_MODEL_DIR"],
-        device="cpu",
+        device=os.environ.get("BENCH_DEVICE", "cpu"),
         torch_threads=int(os.environ["BENCH_TORCH_THREADS"]) * replicas,
         model_workers=replicas,
     )
