@@ -40,7 +40,7 @@ from pathlib import Path
 from . import MAX_BATCH, ROOT, model_path
 from .__main__ import lua_for
 from .limits import Limit
-from .load import measure
+from .load import WrkMissing, measure
 from .report import Cell, median_cell
 from .servers import GENERATED_PACKAGE, ServerSpec, free_port, running
 
@@ -80,6 +80,11 @@ PLATFORMS = (
 )
 CARRY_LIMIT = 64 * 2**20  # the device tool's whole working tree, this folder included
 PACKED = "model.safetensors.f16.zlib"
+MARK = "CARRY"  # the file that says a folder is a carry folder prepare may replace
+
+
+class Problem(Exception):
+    """What stops a step, said in one line (``main`` prints it, no traceback)."""
 
 
 def pack_weights(source: Path, dest: Path) -> None:
@@ -163,9 +168,14 @@ def repository_size() -> int:
 
 
 def prepare(dest: Path, wheels: bool = True) -> str:
-    """Write the carry folder ``dest``; returns the command to run on the device."""
+    """Write the carry folder ``dest`` (replacing one an earlier ``prepare`` wrote); returns
+    the command to run on the device."""
     if dest.exists():
+        if not (dest / MARK).exists():
+            raise Problem(f"{dest} exists and is not a carry folder: pass another --dest")
         shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    (dest / MARK).write_text("written by python -m benchmarks.serving.gpu prepare\n")
     render_project(dest)
     pack_weights(Path(model_path()), dest / "model")
     copy_wrk(dest)
@@ -174,7 +184,7 @@ def prepare(dest: Path, wheels: bool = True) -> str:
     name = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
     size = size_of(dest) + repository_size()  # the repository's own files travel too
     if size > CARRY_LIMIT:
-        raise SystemExit(f"{dest} and the repository hold {size / 2**20:.1f} MiB: over 64 MiB")
+        raise Problem(f"{dest} and the repository hold {size / 2**20:.1f} MiB: over 64 MiB")
     install = "python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site"
     return (
         f"{dest}: {size / 2**20:.1f} MiB with the repository. On the device (carry: ['{name}']):\n"
@@ -288,6 +298,20 @@ def report(
     return "\n".join([head, *(row_line(row) for row in rows)])
 
 
+def check_run(args: argparse.Namespace) -> None:
+    """What ``run`` needs, checked before minutes of start-up."""
+    if not (args.carry / MARK).exists():
+        raise Problem(
+            f"{args.carry} is not a carry folder: run `python -m benchmarks.serving.gpu "
+            "prepare` here, then name the folder in the device call's carry"
+        )
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise Problem("no CUDA device here: run on the GPU machine, or pass --device cpu")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.serving.gpu", description=(__doc__ or "").split("\n\n")[0]
@@ -307,10 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     measured.add_argument("--threads", type=int, default=min(8, os.cpu_count() or 1))
     measured.add_argument("--output", type=Path, default=None, help="default: $OUT/gpu-results.md")
     args = parser.parse_args(argv)
-    if args.step == "prepare":
-        print(prepare(args.dest.resolve()))
-        return 0
-    text = run(args)
+    try:
+        if args.step == "prepare":
+            print(prepare(args.dest.resolve()))
+            return 0
+        check_run(args)
+        text = run(args)
+    except (Problem, WrkMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(text)
     output = args.output or (
         Path(os.environ["OUT"]) / "gpu-results.md" if "OUT" in os.environ else None

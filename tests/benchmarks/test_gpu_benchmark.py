@@ -137,3 +137,22 @@ def test_run_on_a_cpu_measures_the_server_against_its_own_predictor(
     assert int(served) > 0 and int(limit) > 0, text
     assert float(ratio) == pytest.approx(int(served) / int(limit), abs=0.02), text
     assert errors == "0", text
+
+
+def test_a_folder_that_is_not_a_carry_is_neither_replaced_nor_run(tmp_path: Path) -> None:
+    """``prepare --dest`` never deletes a folder it did not write (say, the repository);
+    ``run`` on one stops at once, in one line."""
+    keep = tmp_path / "precious.txt"
+    keep.write_text("mine")
+    for step, option in (("prepare", "--dest"), ("run", "--carry")):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.serving.gpu", step, option, str(tmp_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: ") and "not a carry folder" in done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert keep.read_text() == "mine"
