@@ -18,7 +18,8 @@ in-process limit of the server's own predictor on the device (real text, batches
 MAX_BATCH sorted by length: limits.py's (s)), then the server (its defaults for that GPU)
 under wrk, closed loop, the same real-text requests and steady rate as
 ``python -m benchmarks.serving``. It prints a markdown table (sentences/s, x limit, p50,
-p99, errors) and writes it to ``$OUT/gpu-results.md``. ``--device cpu`` runs the same steps
+p99, errors) and writes it to ``$OUT/gpu-results.md``, the server's and the limit's logs
+beside it (the device tool brings ``$OUT`` back). ``--device cpu`` runs the same steps
 on a CPU (what tests/benchmarks/test_gpu.py does).
 """
 
@@ -239,10 +240,12 @@ def run(args: argparse.Namespace) -> str:
         project = carry / "project"
         spec = server_spec(project, model_dir, args.device)
         own = (project / "src", GENERATED_PACKAGE)
-        limit = Limit(str(model_dir), 1, args.threads, work / "limit.log", own)
+        logs = args.logs or work
+        logs.mkdir(parents=True, exist_ok=True)
+        limit = Limit(str(model_dir), 1, args.threads, logs / "limit.log", own)
         stack.callback(limit.close)
         port = free_port()
-        log = work / "server.log"
+        log = logs / "server.log"
         server = stack.enter_context(
             running(spec.cmd(port), spec.env, project, port, "/ready", log)
         )
@@ -330,14 +333,19 @@ def main(argv: list[str] | None = None) -> int:
     measured.add_argument("--limit-duration", type=float, default=5.0)
     measured.add_argument("--threads", type=int, default=min(8, os.cpu_count() or 1))
     measured.add_argument("--output", type=Path, default=None, help="default: $OUT/gpu-results.md")
+    measured.add_argument(
+        "--logs", type=Path, default=None, help="the server's and the limit's logs (default: $OUT)"
+    )
     args = parser.parse_args(argv)
+    if getattr(args, "logs", None) is None and "OUT" in os.environ:
+        args.logs = Path(os.environ["OUT"])  # the device tool brings $OUT back
     try:
         if args.step == "prepare":
             print(prepare(args.dest.resolve()))
             return 0
         check_run(args)
         text = run(args)
-    except (Problem, WrkMissing) as exc:
+    except (Problem, WrkMissing, RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(text)
