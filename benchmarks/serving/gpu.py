@@ -194,9 +194,9 @@ def prepare(dest: Path, wheels: bool = True) -> str:
     )
 
 
-def server_spec(project: Path, model_dir: Path, device: str) -> ServerSpec:
+def server_spec(project: Path, model_dir: Path, device: str, threads: int) -> ServerSpec:
     """The generated server as ``python -m benchmarks.serving`` runs it, with the project's
-    own defaults for its GPU (dtype, workers) and ``device``."""
+    own defaults for its GPU (dtype, workers), ``device``, and the limit's torch threads."""
     prefix = GENERATED_PACKAGE.upper() + "_"
     env = {
         **os.environ,
@@ -205,6 +205,7 @@ def server_spec(project: Path, model_dir: Path, device: str) -> ServerSpec:
         "TOKENIZERS_PARALLELISM": "false",
         f"{prefix}MODEL_DIR": str(model_dir),
         f"{prefix}DEVICE": device,
+        f"{prefix}TORCH_THREADS": str(threads),
         f"{prefix}LOG_LEVEL": "warning",
         f"{prefix}REQUIRE_AUTH": "false",
         f"{prefix}DRAIN_DELAY_S": "0",
@@ -238,7 +239,7 @@ def run(args: argparse.Namespace) -> str:
         work = Path(tmp)
         model_dir = unpack_weights(carry / "model", work / "model")
         project = carry / "project"
-        spec = server_spec(project, model_dir, args.device)
+        spec = server_spec(project, model_dir, args.device, args.threads)
         own = (project / "src", GENERATED_PACKAGE)
         logs = args.logs or work
         logs.mkdir(parents=True, exist_ok=True)
