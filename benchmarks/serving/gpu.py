@@ -20,7 +20,7 @@ under wrk, closed loop, the same real-text requests and steady rate as
 ``python -m benchmarks.serving``. It prints a markdown table (sentences/s, x limit, p50,
 p99, errors) and writes it to ``$OUT/gpu-results.md``, the server's and the limit's logs
 beside it (the device tool brings ``$OUT`` back). ``--device cpu`` runs the same steps
-on a CPU (what tests/benchmarks/test_gpu.py does).
+on a CPU (what tests/benchmarks/test_gpu_benchmark.py does).
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from pathlib import Path
 from . import MAX_BATCH, ROOT, model_path
 from .__main__ import lua_for
 from .limits import Limit
-from .load import WrkMissing, measure
+from .load import WrkMissing, measure, wrk_path
 from .report import Cell, median_cell
-from .servers import GENERATED_PACKAGE, ServerSpec, free_port, running
+from .servers import GENERATED_PACKAGE, free_port, generated_spec, render_generated, running
 
 CARRY = ROOT / ".gpu"
 ACCELERATOR = "nvidia-h100-80gb"  # the answer the project is rendered with
@@ -88,15 +88,20 @@ class Problem(Exception):
     """What stops a step, said in one line (``main`` prints it, no traceback)."""
 
 
+def copy_files(source: Path, dest: Path, but: str) -> None:
+    """The files directly in ``source``, all but the one named ``but``, into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file() and path.name != but:
+            shutil.copy2(path, dest / path.name)
+
+
 def pack_weights(source: Path, dest: Path) -> None:
     """The model directory ``source`` into ``dest``: every file as it is, but the weights in
     float16, zlib-compressed (``PACKED``)."""
     from safetensors.torch import load_file, save
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file() and path.name != "model.safetensors":
-            shutil.copy2(path, dest / path.name)
+    copy_files(source, dest, but="model.safetensors")
     tensors = load_file(str(source / "model.safetensors"))
     half = {
         name: t.half().contiguous() if t.is_floating_point() else t for name, t in tensors.items()
@@ -106,10 +111,7 @@ def pack_weights(source: Path, dest: Path) -> None:
 
 def unpack_weights(packed: Path, dest: Path) -> Path:
     """``pack_weights``'s output into a model directory transformers loads; returns it."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in packed.iterdir():
-        if path.name != PACKED:
-            shutil.copy2(path, dest / path.name)
+    copy_files(packed, dest, but=PACKED)
     (dest / "model.safetensors").write_bytes(zlib.decompress((packed / PACKED).read_bytes()))
     return dest
 
@@ -127,8 +129,6 @@ def download_wheels(dest: Path) -> None:
 
 def copy_wrk(dest: Path) -> None:
     """wrk and the LuaJIT library it links (the GPU image has neither) into dest/bin, lib."""
-    from .load import wrk_path
-
     wrk = wrk_path()
     (dest / "bin").mkdir(parents=True, exist_ok=True)
     (dest / "lib").mkdir(parents=True, exist_ok=True)
@@ -141,14 +141,11 @@ def copy_wrk(dest: Path) -> None:
 
 
 def render_project(dest: Path) -> Path:
-    """The template (working tree) rendered for ``ACCELERATOR`` into dest/project."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tests.support.repo import render_answers, snapshot_template
-
+    """The template (working tree) rendered for ``ACCELERATOR`` into dest/project (without
+    the template snapshot the rendering needs)."""
     with tempfile.TemporaryDirectory() as tmp:
-        template = snapshot_template(Path(tmp) / "template")
-        return render_answers(template, dest / "project", {"accelerator": ACCELERATOR})
+        project, _ = render_generated(Path(tmp), {"accelerator": ACCELERATOR})
+        return Path(shutil.copytree(project, dest / "project"))
 
 
 def size_of(folder: Path) -> int:
@@ -168,7 +165,7 @@ def repository_size() -> int:
     return sum(path.stat().st_size for path in paths if path.is_file())
 
 
-def prepare(dest: Path, wheels: bool = True) -> str:
+def prepare(dest: Path) -> str:
     """Write the carry folder ``dest`` (replacing one an earlier ``prepare`` wrote); returns
     the command to run on the device."""
     if dest.exists():
@@ -180,8 +177,7 @@ def prepare(dest: Path, wheels: bool = True) -> str:
     render_project(dest)
     pack_weights(Path(model_path()), dest / "model")
     copy_wrk(dest)
-    if wheels:
-        download_wheels(dest / "wheels")
+    download_wheels(dest / "wheels")
     name = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
     size = size_of(dest) + repository_size()  # the repository's own files travel too
     if size > CARRY_LIMIT:
@@ -192,28 +188,6 @@ def prepare(dest: Path, wheels: bool = True) -> str:
         f"{install} {name}/wheels/*.whl && PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site "
         f"python3 -m benchmarks.serving.gpu run --carry {name}"
     )
-
-
-def server_spec(project: Path, model_dir: Path, device: str, threads: int) -> ServerSpec:
-    """The generated server as ``python -m benchmarks.serving`` runs it, with the project's
-    own defaults for its GPU (dtype, workers), ``device``, and the limit's torch threads."""
-    prefix = GENERATED_PACKAGE.upper() + "_"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(project / "src"), os.environ.get("PYTHONPATH", "")]),
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        f"{prefix}MODEL_DIR": str(model_dir),
-        f"{prefix}DEVICE": device,
-        f"{prefix}TORCH_THREADS": str(threads),
-        f"{prefix}LOG_LEVEL": "warning",
-        f"{prefix}REQUIRE_AUTH": "false",
-        f"{prefix}DRAIN_DELAY_S": "0",
-        f"{prefix}REQUEST_TIMEOUT_S": "60",
-        f"{prefix}MAX_QUEUE_ITEMS": "4096",
-    }
-    command = [sys.executable, "-m", f"{GENERATED_PACKAGE}.cli", "serve", "--host", "127.0.0.1"]
-    return ServerSpec(lambda p: [*command, "--port", str(p)], env, project, "/ready", "/v1/predict")
 
 
 def device_name(device: str) -> str:
@@ -239,7 +213,7 @@ def run(args: argparse.Namespace) -> str:
         work = Path(tmp)
         model_dir = unpack_weights(carry / "model", work / "model")
         project = carry / "project"
-        spec = server_spec(project, model_dir, args.device, args.threads)
+        spec = generated_spec(project, str(model_dir), args.threads, os.environ, args.device)
         own = (project / "src", GENERATED_PACKAGE)
         logs = args.logs or work
         logs.mkdir(parents=True, exist_ok=True)
@@ -250,7 +224,8 @@ def run(args: argparse.Namespace) -> str:
         server = stack.enter_context(
             running(spec.cmd(port), spec.env, project, port, "/ready", log)
         )
-        print(f"{device_name(args.device)}: the server is ready", flush=True)
+        device = device_name(args.device)
+        print(f"{device}: the server is ready", flush=True)
         for size in sizes:
             script = lua_for(work, spec, size, "real")
             for concurrency in concurrencies:
@@ -273,7 +248,7 @@ def run(args: argparse.Namespace) -> str:
                     )
                 rows.append((size, concurrency, statistics.median(limits), cells))
                 print(row_line(rows[-1]), flush=True)
-        return report(device_name(args.device), rows, args)
+        return report(device, rows, args)
 
 
 def row_line(row: tuple[int, int, float, list[Cell]]) -> str:

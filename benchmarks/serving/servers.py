@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from . import MAX_BATCH, ROOT, SERVERS
 
@@ -168,14 +169,46 @@ def running(
 GENERATED_PACKAGE = "minilm_embeddings"
 
 
-def render_generated(dest: Path) -> tuple[Path, str]:
-    """Render the template's defaults (working tree) into ``dest``; return (project, package)."""
+def render_generated(dest: Path, answers: dict[str, Any] | None = None) -> tuple[Path, str]:
+    """Render the template (working tree) into ``dest``, ``answers`` on top of the defaults
+    (the default model: ``GENERATED_PACKAGE``); return (project, package)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from tests.support.repo import render_answers, snapshot_template
 
-    project = render_answers(snapshot_template(dest / "template"), dest / "project")
+    project = render_answers(snapshot_template(dest / "template"), dest / "project", answers)
     return project, GENERATED_PACKAGE
+
+
+def generated_spec(
+    project: Path, model_dir: str, threads: int, base_env: Mapping[str, str], device: str = "cpu"
+) -> ServerSpec:
+    """The generated server in ``project`` as the benchmarks run it: on ``device`` with
+    ``threads`` torch threads, the rest of its settings its own defaults for the project's
+    hardware, except for what every benchmarked server gets alike (below)."""
+    prefix = GENERATED_PACKAGE.upper() + "_"
+    env = {
+        **base_env,
+        # in front of whatever the caller runs with (on the GPU machine: the carried wheels)
+        "PYTHONPATH": os.pathsep.join(
+            [str(project / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        f"{prefix}MODEL_DIR": model_dir,
+        f"{prefix}DEVICE": device,
+        f"{prefix}TORCH_THREADS": str(threads),
+        f"{prefix}LOG_LEVEL": "warning",
+        f"{prefix}REQUIRE_AUTH": "false",
+        f"{prefix}DRAIN_DELAY_S": "0",
+        # Same 60 s request timeout as the other servers, and a queue that holds the largest
+        # offered load (64 clients x 16 sentences): the default (16 x batch) would answer
+        # part of that load with 503 + Retry-After, by design.
+        f"{prefix}REQUEST_TIMEOUT_S": "60",
+        f"{prefix}MAX_QUEUE_ITEMS": "4096",
+    }
+    command = [sys.executable, "-m", f"{GENERATED_PACKAGE}.cli", "serve", "--host", "127.0.0.1"]
+    return ServerSpec(lambda p: [*command, "--port", str(p)], env, project, "/ready", "/v1/predict")
 
 
 def systems(
@@ -198,28 +231,12 @@ def systems(
         **thread_env(max(1, threads // TWO_WORKERS)),
         "BENCH_WORKERS": str(TWO_WORKERS),
     }
-    project, package = render_generated(work)
-    prefix = package.upper() + "_"
-    generated_env = {
-        **base_env,
-        "PYTHONPATH": str(project / "src"),
-        f"{prefix}MODEL_DIR": model_dir,
-        f"{prefix}DEVICE": "cpu",
-        f"{prefix}TORCH_THREADS": str(threads),
-        f"{prefix}LOG_LEVEL": "warning",
-        f"{prefix}REQUIRE_AUTH": "false",
-        f"{prefix}DRAIN_DELAY_S": "0",
-        # Same 60 s request timeout as the other servers, and a queue that holds the largest
-        # offered load (64 clients x 16 sentences): the default (16 x batch) would answer
-        # part of that load with 503 + Retry-After, by design.
-        f"{prefix}REQUEST_TIMEOUT_S": "60",
-        f"{prefix}MAX_QUEUE_ITEMS": "4096",
-    }
+    project, _ = render_generated(work)
+    generated = generated_spec(project, model_dir, threads, base_env)
     main_py = sys.executable
     bento_cmd = [bench_python, "-m", "bentoml", "serve", "bento_service:Embed"]
     bento_cmd += ["--host", "127.0.0.1"]
     litserve_cmd = [bench_python, "litserve_server.py"]
-    generated_cmd = [main_py, "-m", f"{package}.cli", "serve", "--host", "127.0.0.1"]
     bentoml = ServerSpec(
         lambda p: [*bento_cmd, "--port", str(p)], base_env, SERVERS, "/readyz", "/embed"
     )
@@ -228,13 +245,6 @@ def systems(
     )
     naive = ServerSpec(
         lambda p: [main_py, "naive_fastapi.py", str(p)], base_env, SERVERS, "/health", "/embed"
-    )
-    generated = ServerSpec(
-        lambda p: [*generated_cmd, "--port", str(p)],
-        generated_env,
-        project,
-        "/ready",
-        "/v1/predict",
     )
     # Infinity (infinity-emb, its own venv): its torch engine, batches of MAX_BATCH as every
     # other server, the same threads; no telemetry, nothing fetched (a local model directory).

@@ -16,24 +16,22 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import cast
 
 import pytest
+from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from benchmarks.serving import gpu, model_path
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The device image's interpreter: wheels' requirements are read for it.
-DEVICE_MARKERS = {
+#: The device image's interpreter (CPython 3.12 on x86-64 Linux, as this machine): wheels'
+#: requirements are read for it.
+DEVICE_MARKERS: dict[str, str] = {
+    **cast(dict[str, str], default_environment()),
     "python_version": "3.12",
     "python_full_version": "3.12.3",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "platform_machine": "x86_64",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "os_name": "posix",
     "extra": "",
 }
 

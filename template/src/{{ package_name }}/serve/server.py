@@ -97,6 +97,8 @@ class DrainingServer(uvicorn.Server):
         for listener in self.servers:
             listener.close()
         until = min(time.monotonic() + STRAGGLER_S, deadline)
+        # ``cycle``: uvicorn's per-connection request state (httptools and h11 protocols
+        # alike), None until a request head has arrived; without it, wait the whole time.
         while time.monotonic() < until and any(
             getattr(connection, "cycle", None) is None
             for connection in self.server_state.connections
